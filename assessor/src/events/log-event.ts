@@ -1,0 +1,56 @@
+/** The database engines proxyfit understands. MariaDB logs count as "mysql". */
+export type Engine = "postgresql" | "mysql";
+
+/**
+ * What a log line (or record) says happened on one backend. Every log format yields these, so sessions, rules and
+ * replay never know where a line came from.
+ */
+export type EventKind =
+  | "connection_received"
+  | "connection_authorized"
+  | "disconnection"
+  | "statement"
+  | "parse"
+  | "bind"
+  | "execute"
+  | "prepare"
+  | "close_statement"
+  | "error"
+  | "other";
+
+/** Where an event came from, for error messages and for the "example" fields of the report. */
+export interface SourcePosition {
+  file: string;
+  /** 1-based line of the record's first line. */
+  line: number;
+}
+
+export interface LogEvent {
+  /** Milliseconds since the epoch, UTC; fractional where the log has sub-millisecond precision. */
+  time: number;
+  /** PostgreSQL backend pid, or MySQL/MariaDB thread (connection) id. */
+  backendId: number;
+  kind: EventKind;
+  user?: string;
+  database?: string;
+  application?: string;
+  clientAddress?: string;
+  /**
+   * The server's own session identifier when the log carries one (PostgreSQL %c / session_id). It separates two
+   * sessions that reused the same pid even when the connection lines were not logged.
+   */
+  sessionKey?: string;
+  /** SQL text for statement / parse / bind / execute / prepare events, exactly as logged (never normalized here). */
+  statement?: string;
+  /** Server-side duration when the log gives one. */
+  durationMs?: number;
+  /** "extended" for parse/bind/execute and MySQL binary-protocol prepare/execute; "simple" otherwise. */
+  protocol?: "simple" | "extended";
+  /** Prepared statement (or portal) name for parse/bind/execute/prepare/close_statement; "" for the unnamed one. */
+  statementName?: string;
+  /** Error or other message text (error events). */
+  message?: string;
+  /** SQLSTATE / MySQL error code, when logged. */
+  errorCode?: string;
+  source: SourcePosition;
+}

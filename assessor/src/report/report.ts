@@ -1,0 +1,113 @@
+import type { Engine } from "../events/log-event.js";
+import type { FormatId, LineProblem } from "../formats/log-format.js";
+import type { ProfileId, RuleId } from "../rules/rulebook.js";
+
+/**
+ * The JSON report, the model every renderer (text, markdown, html) and the HTTP API share.
+ * Documented by docs/schemas/report.schema.json; keep the two in step.
+ */
+export interface Report {
+  schemaVersion: "1.0";
+  tool: { name: "proxyfit"; version: string };
+  generatedAt: string;
+  engine: Engine;
+  profile: ProfileId;
+  /** "logs" for `proxyfit assess`, "trial-proxy" for the report the trial proxy writes from live traffic. */
+  source: "logs" | "trial-proxy";
+  inputs: InputReport[];
+  summary: Summary;
+  sessions: SessionReport[];
+  topPinningStatements: PinningStatement[];
+}
+
+export interface InputReport {
+  file: string;
+  format: FormatId;
+  /** pg-stderr: the log_line_prefix used, and whether it was detected or given with --prefix. */
+  prefix?: string;
+  prefixSource?: "detected" | "option";
+  syslog?: boolean;
+  compressed: boolean;
+  bytes: number;
+  linesRead: number;
+  linesNotUnderstood: number;
+  events: number;
+  problems: LineProblem[];
+}
+
+export interface Summary {
+  sessions: number;
+  pinnedSessions: number;
+  /** pinnedSessions / sessions under the chosen profile (documented-ambiguous rules pin). */
+  pinRatio: number;
+  /** min: ambiguous rules do not pin; max: they do (equals pinRatio). */
+  pinRatioRange: { min: number; max: number };
+  /** Sessions pinned only by documented-ambiguous rules. */
+  ambiguousOnlySessions: number;
+  transactions: number;
+  statements: number;
+  /** Statements the real parser could not parse (truncated in the log?) and a lexical scan classified instead. */
+  statementsClassifiedLexically: number;
+  errors: number;
+  firstEventAt?: string;
+  lastEventAt?: string;
+  pinReasons: PinReasonSummary[];
+}
+
+export interface PinReasonSummary {
+  rule: RuleId;
+  title: string;
+  ambiguous: boolean;
+  /** Statements (or protocol messages) that matched the rule. */
+  count: number;
+  /** Sessions in which the rule matched at least once. */
+  sessions: number;
+  /** Sessions this rule pinned first. */
+  firstPinSessions: number;
+  remediation: string;
+  exampleFingerprints: string[];
+}
+
+export interface SessionReport {
+  /** Unique within the report: backend id plus start, e.g. "12345@2026-11-24T10:00:00.000Z". */
+  id: string;
+  /** The PostgreSQL pid or MySQL thread id. */
+  backendId: number;
+  user?: string;
+  database?: string;
+  application?: string;
+  clientAddress?: string;
+  start: string;
+  end: string;
+  /** How the start and end are known: connection lines, or only the first / last statement seen. */
+  startFrom: "connection" | "first-event";
+  endFrom: "disconnection" | "last-event";
+  transactions: number;
+  statements: number;
+  errors: number;
+  pinned: boolean;
+  /** True when every reason that pinned the session is documented-ambiguous. */
+  pinnedOnlyByAmbiguous: boolean;
+  /** When the session was first pinned. */
+  pinnedAt?: string;
+  /** The first reason of each rule in the session, in order. */
+  pinReasons: SessionPinReason[];
+}
+
+export interface SessionPinReason {
+  rule: RuleId;
+  at: string;
+  /** Normalized (literals replaced). */
+  statement: string;
+  ambiguous: boolean;
+  source: { file: string; line: number };
+}
+
+export interface PinningStatement {
+  fingerprint: string;
+  rule: RuleId;
+  /** Normalized text of the first occurrence. */
+  statement: string;
+  count: number;
+  sessions: number;
+}
