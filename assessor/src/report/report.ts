@@ -1,5 +1,6 @@
 import type { Engine } from "../events/log-event.js";
 import type { FormatId, LineProblem } from "../formats/log-format.js";
+import type { Recommendation } from "../recommendation/recommendation.js";
 import type { ProfileId, RuleId } from "../rules/rulebook.js";
 
 /**
@@ -18,6 +19,12 @@ export interface Report {
   summary: Summary;
   sessions: SessionReport[];
   topPinningStatements: PinningStatement[];
+  /** Connection replay: what a transaction-pooling proxy would have needed (issue "Assessor analysis"). */
+  replay?: ReplayReport;
+  /** Findings from driver / ORM configuration files given with --config. */
+  configFindings?: ConfigFinding[];
+  costs?: CostComparison;
+  recommendation?: Recommendation;
 }
 
 export interface InputReport {
@@ -110,4 +117,65 @@ export interface PinningStatement {
   statement: string;
   count: number;
   sessions: number;
+}
+
+/** Per-second series and peaks of the connection replay. */
+export interface ReplayReport {
+  /** Width of one bucket of the series, in seconds (1 unless the log spans so long that buckets were widened). */
+  bucketSeconds: number;
+  /** ISO time of the first bucket. */
+  start: string;
+  /** Each series has one value per bucket: the maximum inside that bucket. */
+  series: {
+    clientConnections: number[];
+    databaseConnections: number[];
+    pinnedConnections: number[];
+    waitingClients: number[];
+  };
+  peaks: { clientConnections: number; databaseConnections: number; pinnedConnections: number };
+  p99: { clientConnections: number; databaseConnections: number; pinnedConnections: number };
+  /** Client peak / database peak. */
+  multiplexingFactor: number;
+  /** The target's max_connections, when known. */
+  maxConnections?: number;
+  maxConnectionsPercent: number;
+  /** floor(max_connections * max_connections_percent / 100): what the proxy may open. */
+  proxyConnectionLimit?: number;
+  borrowWaits: {
+    count: number;
+    maxWaitMs: number;
+    totalWaitMs: number;
+    periods: Array<{ start: string; end: string; maxWaitMs: number; waitingClients: number }>;
+  };
+  /** Without a proxy: every client session holds a server connection for its whole life. */
+  baseline: { peakConcurrentSessions: number; at?: string; maxConnections?: number; exceeded: boolean };
+}
+
+export interface ConfigFinding {
+  /** Stable id, e.g. "config.pgjdbc.prepare_threshold". */
+  rule: string;
+  /** pin: pins sessions under the chosen profile; break: errors through the proxy; warn: inefficient; info. */
+  severity: "pin" | "break" | "warn" | "info";
+  file: string;
+  line?: number;
+  /** The setting as written, e.g. "prepareThreshold=5". */
+  setting?: string;
+  /** The driver / ORM family the file was recognised as. */
+  family: string;
+  message: string;
+  fix: string;
+}
+
+export interface CostComparison {
+  currency: "USD";
+  hoursPerMonth: number;
+  priceSource: { kind: "built-in" | "price-list-api"; asOf: string; region: string };
+  options: CostOption[];
+}
+
+export interface CostOption {
+  option: "rds-proxy" | "self-hosted-pooler" | "no-proxy";
+  monthlyUsd: number;
+  summary: string;
+  lineItems: Array<{ item: string; quantity: number; unit: string; unitUsd: number; monthlyUsd: number }>;
 }

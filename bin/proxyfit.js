@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The one `proxyfit` command. Each subcommand lives in the package that owns it and is loaded only when asked for,
+// so `proxyfit assess` never pays for the proxy's or the server's imports.
+const subcommands = {
+  assess: { about: "analyse database logs and driver configs for RDS Proxy fit", load: () => import("@proxyfit/assessor/cli").then((m) => m.runAssess) },
+  serve: { about: "run the assessor as an HTTP service", load: () => import("@proxyfit/assessor/server").then((m) => m.runServe) },
+  proxy: { about: "run the trial proxy (PostgreSQL transaction pooling like RDS Proxy)", load: () => import("@proxyfit/proxy/cli").then((m) => m.runProxy) },
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const subcommand = name ? subcommands[name] : undefined;
+if (!subcommand) {
+  const list = Object.entries(subcommands).map(([n, s]) => `  ${n.padEnd(8)} ${s.about}`).join("\n");
+  const out = name === undefined || name === "--help" || name === "-h" ? process.stdout : process.stderr;
+  if (name && out === process.stderr) out.write(`proxyfit: unknown command "${name}"\n\n`);
+  out.write(`usage: proxyfit <command> [options]\n\ncommands:\n${list}\n\nRun "proxyfit <command> --help" for a command's options.\n`);
+  process.exit(out === process.stdout ? 0 : 2);
+}
+const run = await subcommand.load();
+process.exitCode = await run(rest);
