@@ -1,0 +1,65 @@
+/**
+ * RFC 9457 problem details: every error the API returns is one of these, served as application/problem+json.
+ * The `type` URIs are stable identifiers (docs/api.md lists them), so clients can branch on them.
+ */
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  /** Extensions: where the problem is. */
+  file?: string;
+  line?: number;
+  field?: string;
+  limitBytes?: number;
+  assessment?: { id: string; status: string };
+}
+
+export const PROBLEM_TYPES = {
+  badOption: { slug: "bad-option", title: "Bad option", status: 400 },
+  badInput: { slug: "bad-input", title: "The log or config file could not be assessed", status: 422 },
+  incompleteUpload: { slug: "incomplete-upload", title: "The upload was cut off", status: 400 },
+  unsupportedMediaType: { slug: "unsupported-media-type", title: "Unsupported media type", status: 415 },
+  tooLarge: { slug: "too-large", title: "Upload too large", status: 413 },
+  unauthorized: { slug: "unauthorized", title: "Missing or wrong bearer token", status: 401 },
+  notFound: { slug: "not-found", title: "Not found", status: 404 },
+  noRecommendation: { slug: "no-recommendation", title: "The assessment has no recommendation", status: 404 },
+  notDone: { slug: "not-done", title: "The assessment is not done", status: 409 },
+  interrupted: { slug: "interrupted", title: "The assessment was interrupted", status: 500 },
+  shuttingDown: { slug: "shutting-down", title: "The server is shutting down", status: 503 },
+  internal: { slug: "internal", title: "Internal error", status: 500 },
+} as const;
+
+export type ProblemKind = keyof typeof PROBLEM_TYPES;
+
+export const PROBLEM_TYPE_PREFIX = "urn:proxyfit:problem:";
+
+/** An error that knows the problem document it becomes. Thrown anywhere in the server, rendered in one place. */
+export class HttpProblem extends Error {
+  readonly kind: ProblemKind;
+  readonly extensions: Omit<ProblemDocument, "type" | "title" | "status" | "detail">;
+
+  constructor(kind: ProblemKind, detail: string, extensions: HttpProblem["extensions"] = {}) {
+    super(detail);
+    this.name = "HttpProblem";
+    this.kind = kind;
+    this.extensions = extensions;
+  }
+
+  get status(): number {
+    return PROBLEM_TYPES[this.kind].status;
+  }
+
+  toDocument(instance?: string): ProblemDocument {
+    const type = PROBLEM_TYPES[this.kind];
+    return {
+      type: PROBLEM_TYPE_PREFIX + type.slug,
+      title: type.title,
+      status: type.status,
+      detail: this.message,
+      ...(instance === undefined ? {} : { instance }),
+      ...this.extensions,
+    };
+  }
+}
