@@ -1,0 +1,305 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { access, appendFile, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
+
+/** Debian/Ubuntu layout; override with PROXYFIT_PG_BIN for another install. */
+const PG_BIN = process.env.PROXYFIT_PG_BIN ?? "/usr/lib/postgresql/15/bin";
+/** initdb and postgres refuse to run as root. */
+const PG_OS_USER = "postgres";
+
+export type PostgresSettingValue = string | number | boolean;
+
+export interface StartPostgresOptions {
+  /**
+   * postgresql.conf settings (log_destination, log_line_prefix, log_statement, ...). Written to the instance's
+   * postgresql.conf, so they survive restart(). logging_collector is always on.
+   */
+  settings?: Record<string, PostgresSettingValue>;
+}
+
+/** Which files of the logging collector: log_destination stderr writes *.log, csvlog *.csv, jsonlog *.json. */
+export type PostgresLogKind = "stderr" | "csvlog" | "jsonlog";
+
+const LOG_EXTENSION: Record<PostgresLogKind, string> = { stderr: ".log", csvlog: ".csv", jsonlog: ".json" };
+
+export interface PostgresInstance {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly logDir: string;
+  connectionString(database?: string): string;
+  /** Absolute paths of the collector's log files of one kind (all kinds when omitted), oldest first. */
+  logFiles(kind?: PostgresLogKind): Promise<string[]>;
+  /** Concatenated content of the log files of one kind. Call shutdown() first to be sure every line is written. */
+  readLogs(kind: PostgresLogKind): Promise<string>;
+  /**
+   * Stops the server (fast shutdown) and keeps its files. The logging collector writes every pending line before
+   * it exits, including the disconnection lines of sessions that just closed, so logs are complete afterwards.
+   */
+  shutdown(): Promise<void>;
+  /** shutdown(), then starts the server again on the same port and data directory. */
+  restart(): Promise<void>;
+  /** Stops the server and deletes its directory. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+interface RunningServer {
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
+/** Servers still running, so that a test run that ends without calling stop() does not leave them behind. */
+interface InstanceState {
+  root: string;
+  dataDir: string;
+  server: RunningServer | undefined;
+}
+const live = new Set<InstanceState>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => {
+    for (const instance of live) {
+      // Synchronous handler: SIGQUIT (immediate shutdown) the postmaster directly, then remove its files.
+      const pid = postmasterPid(instance.dataDir);
+      if (instance.server && pid) {
+        try {
+          process.kill(pid, "SIGQUIT");
+        } catch {
+          // already gone
+        }
+      }
+      rmSync(instance.root, { recursive: true, force: true });
+    }
+  });
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    return Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let template: Promise<string> | undefined;
+
+/**
+ * initdb runs once per machine into a template directory that every instance copies (tens of ms instead of ~0.5 s).
+ * The template is built under a temporary name and renamed into place, so concurrent test workers never see half of
+ * one; it is keyed by the PostgreSQL binary directory and left in place for the next run.
+ */
+function templateDataDir(): Promise<string> {
+  template ??= (async () => {
+    const key = PG_BIN.replace(/[^A-Za-z0-9]+/g, "-");
+    const dataDir = join(tmpdir(), `proxyfit-pg-template${key}-uid${process.getuid?.() ?? 0}`);
+    if (await exists(join(dataDir, TEMPLATE_COMPLETE))) return dataDir;
+    const root = await ownedTempDir("proxyfit-pg-initdb-");
+    const building = join(root, "data");
+    await runAsPostgres(join(PG_BIN, "initdb"), [
+      "-D",
+      building,
+      "-A",
+      "trust",
+      "-U",
+      "postgres",
+      "-E",
+      "UTF8",
+      "--locale=C",
+      "--no-sync",
+    ]);
+    await writeFile(join(building, TEMPLATE_COMPLETE), "");
+    try {
+      await rename(building, dataDir);
+    } catch (error) {
+      // Another worker won the race; its template is complete because rename is atomic.
+      if (!(await exists(join(dataDir, TEMPLATE_COMPLETE)))) throw error;
+    }
+    await rm(root, { recursive: true, force: true });
+    return dataDir;
+  })();
+  return template;
+}
+
+const TEMPLATE_COMPLETE = "proxyfit-template-complete";
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function ownedTempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await execFileAsync("chown", [`${PG_OS_USER}:`, dir]);
+  return dir;
+}
+
+function runAsPostgres(command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return execFileAsync("runuser", ["-u", PG_OS_USER, "--", command, ...args]);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolve(address.port);
+        else reject(new Error("startPostgres: no free port"));
+      });
+    });
+  });
+}
+
+function formatSetting(value: PostgresSettingValue): string {
+  if (typeof value === "boolean") return value ? "on" : "off";
+  if (typeof value === "number") return String(value);
+  return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "''")}'`;
+}
+
+/**
+ * Starts a throwaway PostgreSQL server on 127.0.0.1 and a free port, with the logging collector on and the given
+ * settings. The server runs as the `postgres` OS user from a copy of a per-process initdb template.
+ */
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresInstance> {
+  const templateDir = await templateDataDir();
+  const root = await ownedTempDir("proxyfit-pg-");
+  const dataDir = join(root, "data");
+  const logDir = join(root, "log");
+  const socketDir = join(root, "socket");
+  await cp(templateDir, dataDir, { recursive: true, filter: (source) => !source.endsWith(TEMPLATE_COMPLETE) });
+  await mkdir(logDir);
+  await mkdir(socketDir);
+  await execFileAsync("chown", ["-R", `${PG_OS_USER}:`, root]);
+
+  const host = "127.0.0.1";
+  const port = await freePort();
+  const settings: Record<string, PostgresSettingValue> = {
+    listen_addresses: host,
+    port,
+    unix_socket_directories: socketDir,
+    logging_collector: true,
+    log_directory: logDir,
+    fsync: false,
+    ...options.settings,
+  };
+  const conf = Object.entries(settings)
+    .map(([name, value]) => `${name} = ${formatSetting(value)}`)
+    .join("\n");
+  await appendFile(join(dataDir, "postgresql.conf"), `\n# proxyfit test harness\n${conf}\n`);
+
+  const state: InstanceState = { root, dataDir, server: undefined };
+  live.add(state);
+  installExitHook();
+  let stopped = false;
+
+  const shutdown = async (): Promise<void> => {
+    const server = state.server;
+    if (!server) return;
+    state.server = undefined;
+    // Closing the watchdog's stdin makes it send SIGINT (fast shutdown) to postgres; signalling runuser would not.
+    server.child.stdin?.end();
+    await server.exited;
+  };
+
+  const start = async (): Promise<void> => {
+    state.server = await launch(dataDir);
+  };
+
+  const logFiles = async (kind?: PostgresLogKind): Promise<string[]> => {
+    const names = (await readdir(logDir)).sort();
+    const wanted = kind ? [LOG_EXTENSION[kind]] : Object.values(LOG_EXTENSION);
+    return names.filter((name) => wanted.some((ext) => name.endsWith(ext))).map((name) => join(logDir, name));
+  };
+
+  try {
+    await start();
+  } catch (error) {
+    live.delete(state);
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+
+  return {
+    host,
+    port,
+    dataDir,
+    logDir,
+    connectionString: (database = "postgres") => `postgresql://postgres@${host}:${port}/${database}`,
+    logFiles,
+    readLogs: async (kind) => {
+      const files = await logFiles(kind);
+      const contents = await Promise.all(files.map((file) => readFile(file, "utf8")));
+      return contents.join("");
+    },
+    shutdown,
+    restart: async () => {
+      if (stopped) throw new Error("restart(): this PostgreSQL instance was stopped");
+      await shutdown();
+      await start();
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await shutdown();
+      live.delete(state);
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Runs postgres in the foreground under a small shell watchdog: when this Node process dies for any reason its end of
+ * the stdin pipe closes and the watchdog asks postgres for a fast shutdown, so no server outlives the test run.
+ */
+async function launch(dataDir: string): Promise<RunningServer> {
+  const watchdog = 'exec 3<&0; "$@" </dev/null & pid=$!; (cat <&3 >/dev/null; kill -INT $pid 2>/dev/null) & wait $pid';
+  const child = spawn(
+    "runuser",
+    ["-u", PG_OS_USER, "--", "sh", "-c", watchdog, "postgres-watchdog", join(PG_BIN, "postgres"), "-D", dataDir],
+    { stdio: ["pipe", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // Neither the process nor its pipes may keep a test worker alive; the exit hook and the watchdog clean up.
+  child.unref();
+  for (const stream of [child.stdin, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
+  await waitUntilReady(dataDir, child, () => stderr);
+  return { child, exited };
+}
+
+/** The postmaster writes "ready" as the status line of postmaster.pid once it accepts connections. */
+async function waitUntilReady(dataDir: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const pidFile = join(dataDir, "postmaster.pid");
+  for (let attempt = 0; attempt < 1500; attempt++) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`postgres exited during startup (${child.exitCode ?? child.signalCode}): ${stderr().trim()}`);
+    }
+    try {
+      const lines = (await readFile(pidFile, "utf8")).split("\n");
+      if (lines[7]?.trim() === "ready") return;
+    } catch {
+      // not written yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  child.stdin?.end();
+  throw new Error(`postgres did not become ready within 30 s: ${stderr().trim()}`);
+}
