@@ -1,0 +1,108 @@
+import { readFileSync } from "node:fs";
+import type { Engine, LogEvent } from "../events/log-event.js";
+import type { InputReport, Report, SessionReport } from "../report/report.js";
+import { loadRulebook, loadStatementFingerprinter, ruleDoc } from "../rules/index.js";
+import type { ProfileId, StatementToClassify } from "../rules/rulebook.js";
+import { type OpenSession, type SessionTimelineListener, SessionTracker } from "../sessions/session-tracker.js";
+import { PinTally } from "./pin-tally.js";
+import { memoizeByText } from "./statement-cache.js";
+
+export interface AnalysisOptions {
+  engine: Engine;
+  profile?: ProfileId;
+  source?: Report["source"];
+  /** Gets every session's connection timeline (the connection replay). */
+  timeline?: SessionTimelineListener;
+  /** Called with each session as it closes, with its internal state. */
+  onSessionClosed?(session: SessionReport, state: OpenSession): void;
+}
+
+/** Turns a time-ordered stream of events into a report. Shared by `proxyfit assess` and the trial proxy. */
+export interface Analysis {
+  readonly engine: Engine;
+  readonly profile: ProfileId;
+  add(event: LogEvent): void;
+  /** Closes the sessions still open and builds the report. Call once, after the last event. */
+  report(inputs?: InputReport[]): Report;
+}
+
+const TOP_STATEMENTS = 20;
+
+export const TOOL_VERSION: string = (
+  JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+).version;
+
+export async function createAnalysis(options: AnalysisOptions): Promise<Analysis> {
+  const profile = options.profile ?? "rds-proxy";
+  const [rulebook, fingerprinter] = await Promise.all([
+    loadRulebook(options.engine, profile),
+    loadStatementFingerprinter(options.engine),
+  ]);
+  const fingerprint = memoizeByText(fingerprinter);
+  const tally = new PinTally(fingerprint);
+  const sessions: SessionReport[] = [];
+  let lexical = 0;
+  let firstEvent = Number.POSITIVE_INFINITY;
+  let lastEvent = Number.NEGATIVE_INFINITY;
+
+  const classify = (statement: StatementToClassify) => {
+    const result = rulebook.classify(statement);
+    if (result.method === "lexical") lexical++;
+    return result.findings;
+  };
+  const tracker = new SessionTracker(
+    options.engine,
+    classify,
+    (session, state) => {
+      sessions.push(session);
+      options.onSessionClosed?.(session, state);
+    },
+    tally,
+    options.timeline,
+  );
+  tracker.useNormalizer((sql) => fingerprint(sql).normalized);
+
+  return {
+    engine: options.engine,
+    profile,
+    add(event) {
+      if (event.time < firstEvent) firstEvent = event.time;
+      const end = event.time + (event.durationMs ?? 0);
+      if (end > lastEvent) lastEvent = end;
+      tracker.add(event);
+    },
+    report(inputs = []) {
+      tracker.finish();
+      sessions.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.backendId - b.backendId));
+      const pinned = sessions.filter((s) => s.pinned).length;
+      const ambiguousOnly = sessions.filter((s) => s.pinnedOnlyByAmbiguous).length;
+      const ratio = (n: number) => (sessions.length === 0 ? 0 : n / sessions.length);
+      const sum = (pick: (s: SessionReport) => number) => sessions.reduce((total, s) => total + pick(s), 0);
+      return {
+        schemaVersion: "1.0",
+        tool: { name: "proxyfit", version: TOOL_VERSION },
+        generatedAt: new Date().toISOString(),
+        engine: options.engine,
+        profile,
+        source: options.source ?? "logs",
+        inputs,
+        summary: {
+          sessions: sessions.length,
+          pinnedSessions: pinned,
+          pinRatio: ratio(pinned),
+          pinRatioRange: { min: ratio(pinned - ambiguousOnly), max: ratio(pinned) },
+          ambiguousOnlySessions: ambiguousOnly,
+          transactions: sum((s) => s.transactions),
+          statements: sum((s) => s.statements),
+          statementsClassifiedLexically: lexical,
+          errors: sum((s) => s.errors),
+          firstEventAt: Number.isFinite(firstEvent) ? new Date(firstEvent).toISOString() : undefined,
+          lastEventAt: Number.isFinite(lastEvent) ? new Date(lastEvent).toISOString() : undefined,
+          pinReasons: tally.pinReasons(ruleDoc),
+        },
+        sessions,
+        topPinningStatements: tally.topStatements(TOP_STATEMENTS),
+      };
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import type { LogEvent } from "../events/log-event.js";
+import type { PinningStatement, PinReasonSummary } from "../report/report.js";
+import type { PinFinding, RuleDoc, RuleId } from "../rules/rulebook.js";
+import type { OpenSession, PinListener } from "../sessions/session-tracker.js";
+import type { StatementFingerprint } from "./statement-cache.js";
+
+interface RuleTally {
+  ambiguous: boolean;
+  count: number;
+  sessions: number;
+  firstPinSessions: number;
+  fingerprints: string[];
+}
+
+interface StatementTally extends PinningStatement {
+  lastSessionSerial: number;
+}
+
+const EXAMPLE_FINGERPRINTS = 3;
+
+/** Counts pin findings per rule and per (fingerprint, rule) across all sessions. */
+export class PinTally implements PinListener {
+  private readonly rules = new Map<RuleId, RuleTally>();
+  private readonly statements = new Map<string, StatementTally>();
+
+  constructor(private readonly fingerprint: (sql: string) => StatementFingerprint) {}
+
+  finding(finding: PinFinding, event: LogEvent, session: OpenSession, firstOfRuleInSession: boolean): void {
+    const print = this.fingerprint(event.statement ?? "");
+    let rule = this.rules.get(finding.rule);
+    if (!rule) {
+      rule = { ambiguous: finding.ambiguous, count: 0, sessions: 0, firstPinSessions: 0, fingerprints: [] };
+      this.rules.set(finding.rule, rule);
+    }
+    rule.count++;
+    if (firstOfRuleInSession) rule.sessions++;
+    if (session.pinnedAt === undefined) rule.firstPinSessions++;
+    if (rule.fingerprints.length < EXAMPLE_FINGERPRINTS && !rule.fingerprints.includes(print.fingerprint)) {
+      rule.fingerprints.push(print.fingerprint);
+    }
+
+    const key = `${finding.rule}\u0000${print.fingerprint}`;
+    let statement = this.statements.get(key);
+    if (!statement) {
+      statement = {
+        fingerprint: print.fingerprint,
+        rule: finding.rule,
+        statement: print.normalized,
+        count: 0,
+        sessions: 0,
+        lastSessionSerial: -1,
+      };
+      this.statements.set(key, statement);
+    }
+    statement.count++;
+    if (statement.lastSessionSerial !== session.serial) {
+      statement.lastSessionSerial = session.serial;
+      statement.sessions++;
+    }
+  }
+
+  pinReasons(docOf: (id: RuleId) => RuleDoc): PinReasonSummary[] {
+    return [...this.rules.entries()]
+      .map(([id, tally]) => {
+        const doc = docOf(id);
+        return {
+          rule: id,
+          title: doc.title,
+          ambiguous: tally.ambiguous,
+          count: tally.count,
+          sessions: tally.sessions,
+          firstPinSessions: tally.firstPinSessions,
+          remediation: doc.remediation,
+          exampleFingerprints: tally.fingerprints,
+        };
+      })
+      .sort((a, b) => b.sessions - a.sessions || b.count - a.count || a.rule.localeCompare(b.rule));
+  }
+
+  topStatements(limit: number): PinningStatement[] {
+    return [...this.statements.values()]
+      .sort((a, b) => b.count - a.count || b.sessions - a.sessions || a.fingerprint.localeCompare(b.fingerprint))
+      .slice(0, limit)
+      .map(({ lastSessionSerial: _, ...statement }) => statement);
+  }
+}

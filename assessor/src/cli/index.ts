@@ -1,0 +1,121 @@
+import { writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { TOOL_VERSION } from "../analysis/analysis.js";
+import { assess } from "../assess.js";
+import type { Engine } from "../events/log-event.js";
+import { FORMAT_IDS } from "../formats/index.js";
+import type { FormatId } from "../formats/log-format.js";
+import { InputError } from "../input/input-error.js";
+import { fileInput } from "../input/log-input.js";
+import { renderMarkdown } from "../report/markdown.js";
+import type { Report } from "../report/report.js";
+import { renderText } from "../report/text.js";
+import { PROFILES, type ProfileId } from "../rules/rulebook.js";
+import { progressBar } from "./progress-bar.js";
+
+const OUTPUT_FORMATS = ["text", "json", "md"] as const;
+type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+const RENDERERS: Record<OutputFormat, (report: Report) => string> = {
+  text: renderText,
+  json: (report) => `${JSON.stringify(report, null, 2)}\n`,
+  md: renderMarkdown,
+};
+
+export const ASSESS_USAGE = `usage: proxyfit assess [options] FILE...
+
+Reads PostgreSQL or MySQL/MariaDB logs (plain or .gz; format detected per file), rebuilds every client session and
+reports which sessions RDS Proxy would pin, and why.
+
+options:
+  --format FORMAT       output: ${OUTPUT_FORMATS.join(" | ")} (default text)
+  --output, -o FILE     write the output to FILE instead of stdout
+  --engine ENGINE       postgresql | mysql (default: from the logs)
+  --log-format FORMAT   ${FORMAT_IDS.join(" | ")} (default: detected per file)
+  --prefix PREFIX       PostgreSQL log_line_prefix of stderr logs (default: inferred from the lines)
+  --profile PROFILE     ${PROFILES.join(" | ")} (default rds-proxy)
+  --help, -h            this text
+  --version             the proxyfit version
+
+docs: docs/cli.md (options), docs/report.md (fields), docs/rules.md (rule ids)
+`;
+
+/** `proxyfit assess`: returns the exit code (0 done, 2 bad input or usage, 1 unexpected failure). */
+export async function runAssess(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (error) {
+    process.stderr.write(`proxyfit assess: ${(error as Error).message}\n\n${ASSESS_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = args;
+  if (values.help) {
+    process.stdout.write(ASSESS_USAGE);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${TOOL_VERSION}\n`);
+    return 0;
+  }
+  const bar = progressBar(process.stderr);
+  try {
+    const format = oneOf(values.format ?? "text", OUTPUT_FORMATS, "--format");
+    const engine = values.engine === undefined ? undefined : oneOf(values.engine, ["postgresql", "mysql"], "--engine");
+    const logFormat =
+      values["log-format"] === undefined ? undefined : oneOf(values["log-format"], FORMAT_IDS, "--log-format");
+    const profile = values.profile === undefined ? undefined : oneOf(values.profile, PROFILES, "--profile");
+    if (positionals.length === 0) throw new InputError("no log file given", { field: "FILE" });
+    const inputs = await Promise.all(
+      positionals.map((path) =>
+        fileInput(path).catch((error: NodeJS.ErrnoException) => {
+          throw new InputError(error.code === "ENOENT" ? "no such file" : error.message, { file: path });
+        }),
+      ),
+    );
+    const report = await assess(inputs, {
+      engine: engine as Engine | undefined,
+      logFormat: logFormat as FormatId | undefined,
+      prefix: values.prefix,
+      profile: profile as ProfileId | undefined,
+      onProgress: bar.update,
+    });
+    bar.done();
+    const output = RENDERERS[format](report);
+    if (values.output) await writeFile(values.output, output);
+    else process.stdout.write(output);
+    return 0;
+  } catch (error) {
+    bar.done();
+    if (error instanceof InputError) {
+      process.stderr.write(`proxyfit assess: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`proxyfit assess: unexpected failure: ${(error as Error).stack ?? error}\n`);
+    return 1;
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      format: { type: "string" },
+      output: { type: "string", short: "o" },
+      engine: { type: "string" },
+      "log-format": { type: "string" },
+      prefix: { type: "string" },
+      profile: { type: "string" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean" },
+    },
+  });
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], field: string): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new InputError(`"${value}" is not one of ${allowed.join(", ")}`, { field });
+  }
+  return value as T;
+}

@@ -1,0 +1,14 @@
+/**
+ * @proxyfit/assessor — reads database logs, rebuilds every client session, applies the RDS Proxy pinning rulebook
+ * and reports what a proxy would do with the workload.
+ */
+export { type Analysis, type AnalysisOptions, createAnalysis } from "./analysis/analysis.js";
+export { type AssessOptions, assess } from "./assess.js";
+export type { Engine, EventKind, LogEvent, SourcePosition } from "./events/log-event.js";
+export { FORMAT_IDS, LOG_FORMATS } from "./formats/index.js";
+export type { FormatId } from "./formats/log-format.js";
+export { InputError } from "./input/input-error.js";
+export { bufferInput, fileInput, type LogInput } from "./input/log-input.js";
+export type * from "./report/report.js";
+export { renderMarkdown } from "./report/markdown.js";
+export { renderText } from "./report/text.js";

@@ -1,0 +1,18 @@
+/** Number formatting shared by the text and markdown renderers. */
+export function percent(ratio: number): string {
+  return `${(ratio * 100).toFixed(1)}%`;
+}
+
+export function count(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+export function pinRatioText(summary: { pinRatio: number; pinRatioRange: { min: number; max: number } }): string {
+  const { min, max } = summary.pinRatioRange;
+  return min === max ? percent(summary.pinRatio) : `${percent(min)}–${percent(max)}`;
+}
+
+export function truncate(text: string, width: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+}

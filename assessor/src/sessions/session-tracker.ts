@@ -1,0 +1,303 @@
+import type { Engine, LogEvent } from "../events/log-event.js";
+import type { SessionPinReason, SessionReport } from "../report/report.js";
+import type { PinFinding, StatementToClassify } from "../rules/rulebook.js";
+import { transactionEffects } from "./transaction-control.js";
+
+/** What the tracker needs from the rulebook: findings for one statement or protocol message. */
+export type ClassifyStatement = (statement: StatementToClassify) => readonly PinFinding[];
+
+/** Told of every pin finding, for the report's rule and statement tallies. */
+export interface PinListener {
+  finding(finding: PinFinding, event: LogEvent, session: OpenSession, firstOfRuleInSession: boolean): void;
+}
+
+/**
+ * Told when a session holds a database connection under transaction pooling, and when it is pinned: the connection
+ * replay builds its timeline from these.
+ */
+export interface SessionTimelineListener {
+  opened(session: OpenSession, at: number): void;
+  /** A transaction (or an autocommit statement) ran from `from` to `to`. */
+  held(session: OpenSession, from: number, to: number): void;
+  pinned(session: OpenSession, at: number): void;
+  closed(session: OpenSession, at: number): void;
+}
+
+export interface OpenSession {
+  serial: number;
+  backendId: number;
+  sessionKey?: string;
+  user?: string;
+  database?: string;
+  application?: string;
+  clientAddress?: string;
+  start: number;
+  startFrom: "connection" | "first-event";
+  /** End of the latest thing seen: event time plus its duration. */
+  lastActivity: number;
+  authorized: boolean;
+  transactions: number;
+  statements: number;
+  errors: number;
+  inTransactionSince?: number;
+  autocommit: boolean;
+  pinnedAt?: number;
+  /** True once any reason that is not documented-ambiguous has pinned the session. */
+  pinnedUnambiguously: boolean;
+  pinReasons: SessionPinReason[];
+  rules: Set<string>;
+  /** Extended-protocol statement names whose Parse was seen, to tell an execute with an unlogged Parse. */
+  parsedNames: Set<string>;
+}
+
+/**
+ * Rebuilds client sessions from events: one open session per backend id; connection lines, a changed session key
+ * or a reused pid start a new one. Inside each: transactions (explicit and implicit) and statements.
+ */
+export class SessionTracker {
+  private readonly open = new Map<number, OpenSession>();
+  private serial = 0;
+  private normalize: (sql: string) => string = (sql) => sql;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly classify: ClassifyStatement,
+    private readonly onClose: (session: SessionReport, state: OpenSession) => void,
+    private readonly pins?: PinListener,
+    private readonly timeline?: SessionTimelineListener,
+  ) {}
+
+  /** Normalizes statements kept in pin reasons (literals replaced). */
+  useNormalizer(normalize: (sql: string) => string): void {
+    this.normalize = normalize;
+  }
+
+  add(event: LogEvent): void {
+    switch (event.kind) {
+      case "connection_received":
+        this.close(event.backendId, event.time, "last-event");
+        this.start(event, "connection");
+        return;
+      case "connection_authorized": {
+        const current = this.open.get(event.backendId);
+        if (!current || current.authorized || current.statements > 0 || this.keyChanged(current, event)) {
+          this.close(event.backendId, event.time, "last-event");
+          this.start(event, "connection").authorized = true;
+        } else {
+          current.authorized = true;
+          this.fill(current, event);
+        }
+        return;
+      }
+      case "disconnection": {
+        const session = this.open.get(event.backendId);
+        if (session && !this.keyChanged(session, event)) {
+          this.fill(session, event);
+          this.close(event.backendId, Math.max(event.time, session.lastActivity), "disconnection");
+        }
+        return;
+      }
+      case "other":
+        return;
+      case "error": {
+        const session = this.open.get(event.backendId);
+        if (session && !this.keyChanged(session, event)) {
+          session.errors++;
+          this.touch(session, event);
+        } else if (event.statement !== undefined || event.user !== undefined) {
+          this.sessionFor(event).errors++;
+        }
+        return;
+      }
+      default:
+        this.statementEvent(this.sessionFor(event), event);
+    }
+  }
+
+  /** Closes every session still open at the end of the input. */
+  finish(): void {
+    for (const session of [...this.open.values()]) this.close(session.backendId, session.lastActivity, "last-event");
+  }
+
+  private statementEvent(session: OpenSession, event: LogEvent): void {
+    this.fill(session, event);
+    this.touch(session, event);
+    const text = event.statement ?? "";
+    switch (event.kind) {
+      case "parse":
+      case "prepare":
+        if (event.protocol === "extended" || event.kind === "parse") {
+          session.parsedNames.add(event.statementName ?? "");
+          this.record(session, event, { text, via: "parse", statementName: event.statementName ?? "" });
+        } else {
+          this.record(session, event, { text, via: "simple" });
+        }
+        return;
+      case "bind":
+      case "close_statement":
+        return;
+      case "execute":
+        // Logs written with log_statement=all show only the execute of an extended-protocol statement; its Parse
+        // happened all the same, and pins under the pre-2023 profile.
+        if (event.protocol !== "simple" && !session.parsedNames.has(event.statementName ?? "")) {
+          session.parsedNames.add(event.statementName ?? "");
+          this.record(session, event, { text, via: "parse", statementName: event.statementName ?? "" }, true);
+        }
+        this.runStatement(session, event, { text, via: "execute", statementName: event.statementName ?? "" });
+        return;
+      default:
+        this.runStatement(session, event, { text, via: "simple" });
+    }
+  }
+
+  private runStatement(session: OpenSession, event: LogEvent, statement: StatementToClassify): void {
+    session.statements++;
+    const from = event.time;
+    const to = event.time + (event.durationMs ?? 0);
+    const effects = transactionEffects(statement.text, this.engine);
+    let transactionEnded = false;
+    for (const effect of effects) {
+      if (effect === "begin" && session.inTransactionSince === undefined) {
+        session.inTransactionSince = from;
+        session.transactions++;
+      } else if ((effect === "commit" || effect === "rollback") && session.inTransactionSince !== undefined) {
+        this.timeline?.held(session, session.inTransactionSince, to);
+        session.inTransactionSince = undefined;
+        transactionEnded = true;
+      } else if (effect === "autocommit-off") {
+        session.autocommit = false;
+      } else if (effect === "autocommit-on") {
+        session.autocommit = true;
+      }
+    }
+    if (session.inTransactionSince === undefined && !transactionEnded) {
+      if (session.autocommit) {
+        session.transactions++;
+        this.timeline?.held(session, from, to);
+      } else {
+        // MySQL with autocommit=0: the first statement opens a transaction that lasts until COMMIT or ROLLBACK.
+        session.inTransactionSince = from;
+        session.transactions++;
+      }
+    }
+    this.record(session, event, statement);
+  }
+
+  private record(session: OpenSession, event: LogEvent, statement: StatementToClassify, protocolOnly = false): void {
+    const findings = this.classify(statement);
+    for (const finding of findings) {
+      if (protocolOnly && statement.via === "parse" && !isProtocolRule(finding.rule)) continue;
+      const first = !session.rules.has(finding.rule);
+      this.pins?.finding(finding, event, session, first);
+      if (first) {
+        session.rules.add(finding.rule);
+        session.pinReasons.push({
+          rule: finding.rule,
+          at: iso(event.time),
+          statement: this.normalize(statement.text),
+          ambiguous: finding.ambiguous,
+          source: event.source,
+        });
+      }
+      if (session.pinnedAt === undefined) {
+        session.pinnedAt = event.time;
+        this.timeline?.pinned(session, event.time);
+      }
+      if (!finding.ambiguous) session.pinnedUnambiguously = true;
+    }
+  }
+
+  private sessionFor(event: LogEvent): OpenSession {
+    const current = this.open.get(event.backendId);
+    if (current && !this.keyChanged(current, event)) return current;
+    this.close(event.backendId, event.time, "last-event");
+    return this.start(event, "first-event");
+  }
+
+  private keyChanged(session: OpenSession, event: LogEvent): boolean {
+    return event.sessionKey !== undefined && session.sessionKey !== undefined && event.sessionKey !== session.sessionKey;
+  }
+
+  private start(event: LogEvent, from: OpenSession["startFrom"]): OpenSession {
+    const session: OpenSession = {
+      serial: this.serial++,
+      backendId: event.backendId,
+      sessionKey: event.sessionKey,
+      start: event.time,
+      startFrom: from,
+      lastActivity: event.time,
+      authorized: false,
+      transactions: 0,
+      statements: 0,
+      errors: 0,
+      autocommit: true,
+      pinnedUnambiguously: false,
+      pinReasons: [],
+      rules: new Set(),
+      parsedNames: new Set(),
+    };
+    this.fill(session, event);
+    this.open.set(event.backendId, session);
+    this.timeline?.opened(session, event.time);
+    return session;
+  }
+
+  private fill(session: OpenSession, event: LogEvent): void {
+    session.user ??= event.user;
+    session.database ??= event.database;
+    session.application ??= event.application;
+    session.clientAddress ??= event.clientAddress;
+    session.sessionKey ??= event.sessionKey;
+  }
+
+  private touch(session: OpenSession, event: LogEvent): void {
+    const end = event.time + (event.durationMs ?? 0);
+    if (end > session.lastActivity) session.lastActivity = end;
+  }
+
+  private close(backendId: number, at: number, endFrom: SessionReport["endFrom"]): void {
+    const session = this.open.get(backendId);
+    if (!session) return;
+    this.open.delete(backendId);
+    const end = Math.max(at, session.start);
+    if (session.inTransactionSince !== undefined) {
+      // Still in a transaction when the session ended: it held its connection until then.
+      this.timeline?.held(session, session.inTransactionSince, end);
+    }
+    this.timeline?.closed(session, end);
+    // A connection that never authenticated and ran nothing (a failed login, a port probe) is not a client session.
+    if (!session.authorized && session.statements === 0 && session.startFrom === "connection") return;
+    this.onClose(toReport(session, end, endFrom), session);
+  }
+}
+
+function isProtocolRule(rule: string): boolean {
+  return rule === "pg.extended_protocol" || rule === "mysql.prepared_statement";
+}
+
+function toReport(session: OpenSession, end: number, endFrom: SessionReport["endFrom"]): SessionReport {
+  const start = iso(session.start);
+  return {
+    id: `${session.backendId}@${start}`,
+    backendId: session.backendId,
+    user: session.user,
+    database: session.database,
+    application: session.application,
+    clientAddress: session.clientAddress,
+    start,
+    end: iso(end),
+    startFrom: session.startFrom,
+    endFrom,
+    transactions: session.transactions,
+    statements: session.statements,
+    errors: session.errors,
+    pinned: session.pinnedAt !== undefined,
+    pinnedOnlyByAmbiguous: session.pinnedAt !== undefined && !session.pinnedUnambiguously,
+    pinnedAt: session.pinnedAt === undefined ? undefined : iso(session.pinnedAt),
+    pinReasons: session.pinReasons,
+  };
+}
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

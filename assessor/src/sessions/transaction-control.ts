@@ -1,0 +1,103 @@
+import type { Engine } from "../events/log-event.js";
+
+/** What a statement does to the transaction state of its session. */
+export type TransactionEffect = "begin" | "commit" | "rollback" | "autocommit-off" | "autocommit-on" | "none";
+
+/**
+ * Reads the transaction-control keywords of a statement without parsing it: the first words of each top-level
+ * statement (a simple query may hold several, separated by semicolons outside quotes and comments).
+ */
+export function transactionEffects(sql: string, engine: Engine): TransactionEffect[] {
+  // Most statements are single and start with SELECT/INSERT/UPDATE/DELETE: no scan needed.
+  if (!sql.includes(";") && !TRANSACTION_CONTROL_START.test(sql)) return NONE;
+  const effects: TransactionEffect[] = [];
+  for (const words of leadingWords(sql, 4, engine)) {
+    const effect = effectOf(words, engine);
+    if (effect !== "none") effects.push(effect);
+  }
+  return effects;
+}
+
+const NONE: TransactionEffect[] = [];
+const TRANSACTION_CONTROL_START = /^[\s(]*(?:begin|start|commit|end|abort|rollback|set|\/\*|--)/i;
+
+function effectOf(words: string[], engine: Engine): TransactionEffect {
+  const [first, second, third] = words;
+  switch (first) {
+    case "begin":
+      // MySQL's BEGIN ... END blocks only occur inside routine bodies, never as top-level statements.
+      return "begin";
+    case "start":
+      return second === "transaction" ? "begin" : "none";
+    case "commit":
+    case "end":
+      return "commit";
+    case "abort":
+      return "rollback";
+    case "rollback":
+      // ROLLBACK TO [SAVEPOINT] x keeps the transaction open; ROLLBACK PREPARED ends nothing in this session.
+      return second === "to" || third === "to" || second === "prepared" ? "none" : "rollback";
+    case "set":
+      const [variable, value] = second === "session" ? [third, words[3]] : [second, third];
+      if (engine === "mysql" && (variable === "autocommit" || variable === "@@autocommit")) {
+        if (value === "0" || value === "off" || value === "false") return "autocommit-off";
+        if (value === "1" || value === "on" || value === "true") return "autocommit-on";
+      }
+      return "none";
+    default:
+      return "none";
+  }
+}
+
+/**
+ * The first `count` lower-cased words of every top-level statement in `sql`. "=" separates words, so
+ * `SET autocommit=0` reads as set, autocommit, 0.
+ */
+export function leadingWords(sql: string, count: number, engine: Engine): string[][] {
+  const statements: string[][] = [];
+  let words: string[] = [];
+  let word = "";
+  const flush = () => {
+    if (word !== "" && words.length < count) words.push(word.toLowerCase());
+    word = "";
+  };
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"' || c === "`") {
+      flush();
+      i = skipQuoted(sql, i, c, engine === "mysql");
+      if (words.length < count) words.push("?");
+    } else if (c === "-" && sql[i + 1] === "-") {
+      flush();
+      const nl = sql.indexOf("\n", i);
+      i = nl === -1 ? sql.length : nl;
+    } else if (c === "/" && sql[i + 1] === "*") {
+      flush();
+      const close = sql.indexOf("*/", i + 2);
+      i = close === -1 ? sql.length : close + 1;
+    } else if (c === ";") {
+      flush();
+      if (words.length > 0) statements.push(words);
+      words = [];
+    } else if (c === " " || c === "\t" || c === "\n" || c === "\r" || c === "=" || c === "(" || c === ")" || c === ",") {
+      flush();
+    } else {
+      word += c;
+    }
+  }
+  flush();
+  if (words.length > 0) statements.push(words);
+  return statements;
+}
+
+/** PostgreSQL strings take no backslash escapes (standard_conforming_strings); MySQL's do. */
+function skipQuoted(sql: string, start: number, quote: string, backslashEscapes: boolean): number {
+  for (let i = start + 1; i < sql.length; i++) {
+    if (backslashEscapes && sql[i] === "\\") i++;
+    else if (sql[i] === quote) {
+      if (sql[i + 1] === quote) i++;
+      else return i;
+    }
+  }
+  return sql.length;
+}
