@@ -3,7 +3,8 @@ import type { Engine, LogEvent } from "../events/log-event.js";
 import type { InputReport, Report, SessionReport } from "../report/report.js";
 import { loadRulebook, loadStatementFingerprinter, ruleDoc } from "../rules/index.js";
 import type { ProfileId, StatementToClassify } from "../rules/rulebook.js";
-import { type OpenSession, type SessionTimelineListener, SessionTracker } from "../sessions/session-tracker.js";
+import { ConnectionReplay, type ReplaySettings } from "../replay/connection-replay.js";
+import { type OpenSession, SessionTracker } from "../sessions/session-tracker.js";
 import { PinTally } from "./pin-tally.js";
 import { memoizeByText } from "./statement-cache.js";
 
@@ -11,8 +12,8 @@ export interface AnalysisOptions {
   engine: Engine;
   profile?: ProfileId;
   source?: Report["source"];
-  /** Gets every session's connection timeline (the connection replay). */
-  timeline?: SessionTimelineListener;
+  /** Replay the timeline as a transaction-pooling proxy would run it (adds `replay` to the report). */
+  replay?: ReplaySettings;
   /** Called with each session as it closes, with its internal state. */
   onSessionClosed?(session: SessionReport, state: OpenSession): void;
 }
@@ -27,6 +28,8 @@ export interface Analysis {
 }
 
 const TOP_STATEMENTS = 20;
+/** The replay sweeps its backlog once it holds this many timeline changes. */
+const REPLAY_BACKLOG = 1 << 16;
 
 export const TOOL_VERSION: string = (
   JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
@@ -44,6 +47,10 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
   let lexical = 0;
   let firstEvent = Number.POSITIVE_INFINITY;
   let lastEvent = Number.NEGATIVE_INFINITY;
+  let latestStart = Number.NEGATIVE_INFINITY;
+  let longestDuration = 0;
+  const replay = options.replay ? new ConnectionReplay(options.replay) : undefined;
+  let nextSweep = REPLAY_BACKLOG;
 
   const classify = (statement: StatementToClassify) => {
     const result = rulebook.classify(statement);
@@ -58,7 +65,7 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
       options.onSessionClosed?.(session, state);
     },
     tally,
-    options.timeline,
+    replay,
   );
   tracker.useNormalizer((sql) => fingerprint(sql).normalized);
 
@@ -67,12 +74,20 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
     profile,
     add(event) {
       if (event.time < firstEvent) firstEvent = event.time;
-      const end = event.time + (event.durationMs ?? 0);
-      if (end > lastEvent) lastEvent = end;
+      if (event.time > latestStart) latestStart = event.time;
+      const duration = event.durationMs ?? 0;
+      if (duration > longestDuration) longestDuration = duration;
+      if (event.time + duration > lastEvent) lastEvent = event.time + duration;
       tracker.add(event);
+      if (replay && replay.backlog >= nextSweep) {
+        // Lines written at completion carry their start time, so events arrive out of order by up to the longest
+        // duration seen: only what is older than that is final.
+        replay.advance(latestStart - longestDuration - 1000);
+        nextSweep = Math.max(REPLAY_BACKLOG, replay.backlog * 2);
+      }
     },
     report(inputs = []) {
-      tracker.finish();
+      tracker.finish(Number.isFinite(lastEvent) ? lastEvent : undefined);
       sessions.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.backendId - b.backendId));
       const pinned = sessions.filter((s) => s.pinned).length;
       const ambiguousOnly = sessions.filter((s) => s.pinnedOnlyByAmbiguous).length;
@@ -102,6 +117,7 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
         },
         sessions,
         topPinningStatements: tally.topStatements(TOP_STATEMENTS),
+        ...(replay ? { replay: replay.report() } : {}),
       };
     },
   };

@@ -12,13 +12,14 @@ export interface PinListener {
 }
 
 /**
- * Told when a session holds a database connection under transaction pooling, and when it is pinned: the connection
- * replay builds its timeline from these.
+ * Told when a session needs a database connection under transaction pooling (from the start of a transaction or an
+ * autocommit statement until its end) and when it is pinned: the connection replay builds its timeline from these.
+ * Calls come in the order things happened within a session.
  */
 export interface SessionTimelineListener {
   opened(session: OpenSession, at: number): void;
-  /** A transaction (or an autocommit statement) ran from `from` to `to`. */
-  held(session: OpenSession, from: number, to: number): void;
+  borrowed(session: OpenSession, at: number): void;
+  released(session: OpenSession, at: number): void;
   pinned(session: OpenSession, at: number): void;
   closed(session: OpenSession, at: number): void;
 }
@@ -114,9 +115,14 @@ export class SessionTracker {
     }
   }
 
-  /** Closes every session still open at the end of the input. */
-  finish(): void {
-    for (const session of [...this.open.values()]) this.close(session.backendId, session.lastActivity, "last-event");
+  /**
+   * Closes every session still open at the end of the input. The report ends each at its last activity; the
+   * timeline keeps it connected until `endOfLog`, since a session with no disconnection line was still open then.
+   */
+  finish(endOfLog?: number): void {
+    for (const session of [...this.open.values()]) {
+      this.close(session.backendId, session.lastActivity, "last-event", endOfLog);
+    }
   }
 
   private statementEvent(session: OpenSession, event: LogEvent): void {
@@ -154,33 +160,30 @@ export class SessionTracker {
     session.statements++;
     const from = event.time;
     const to = event.time + (event.durationMs ?? 0);
-    const effects = transactionEffects(statement.text, this.engine);
-    let transactionEnded = false;
-    for (const effect of effects) {
+    let releaseAt: number | undefined;
+    for (const effect of transactionEffects(statement.text, this.engine)) {
       if (effect === "begin" && session.inTransactionSince === undefined) {
         session.inTransactionSince = from;
         session.transactions++;
+        this.timeline?.borrowed(session, from);
       } else if ((effect === "commit" || effect === "rollback") && session.inTransactionSince !== undefined) {
-        this.timeline?.held(session, session.inTransactionSince, to);
         session.inTransactionSince = undefined;
-        transactionEnded = true;
+        releaseAt = to;
       } else if (effect === "autocommit-off") {
         session.autocommit = false;
       } else if (effect === "autocommit-on") {
         session.autocommit = true;
       }
     }
-    if (session.inTransactionSince === undefined && !transactionEnded) {
-      if (session.autocommit) {
-        session.transactions++;
-        this.timeline?.held(session, from, to);
-      } else {
-        // MySQL with autocommit=0: the first statement opens a transaction that lasts until COMMIT or ROLLBACK.
-        session.inTransactionSince = from;
-        session.transactions++;
-      }
+    if (session.inTransactionSince === undefined && releaseAt === undefined) {
+      session.transactions++;
+      this.timeline?.borrowed(session, from);
+      if (session.autocommit) releaseAt = to;
+      // MySQL with autocommit=0: the first statement opens a transaction that lasts until COMMIT or ROLLBACK.
+      else session.inTransactionSince = from;
     }
     this.record(session, event, statement);
+    if (releaseAt !== undefined) this.timeline?.released(session, releaseAt);
   }
 
   private record(session: OpenSession, event: LogEvent, statement: StatementToClassify, protocolOnly = false): void {
@@ -255,16 +258,12 @@ export class SessionTracker {
     if (end > session.lastActivity) session.lastActivity = end;
   }
 
-  private close(backendId: number, at: number, endFrom: SessionReport["endFrom"]): void {
+  private close(backendId: number, at: number, endFrom: SessionReport["endFrom"], connectedUntil?: number): void {
     const session = this.open.get(backendId);
     if (!session) return;
     this.open.delete(backendId);
     const end = Math.max(at, session.start);
-    if (session.inTransactionSince !== undefined) {
-      // Still in a transaction when the session ended: it held its connection until then.
-      this.timeline?.held(session, session.inTransactionSince, end);
-    }
-    this.timeline?.closed(session, end);
+    this.timeline?.closed(session, Math.max(end, connectedUntil ?? end));
     // A connection that never authenticated and ran nothing (a failed login, a port probe) is not a client session.
     if (!session.authorized && session.statements === 0 && session.startFrom === "connection") return;
     this.onClose(toReport(session, end, endFrom), session);

@@ -37,13 +37,14 @@ function effectOf(words: string[], engine: Engine): TransactionEffect {
     case "rollback":
       // ROLLBACK TO [SAVEPOINT] x keeps the transaction open; ROLLBACK PREPARED ends nothing in this session.
       return second === "to" || third === "to" || second === "prepared" ? "none" : "rollback";
-    case "set":
+    case "set": {
       const [variable, value] = second === "session" ? [third, words[3]] : [second, third];
       if (engine === "mysql" && (variable === "autocommit" || variable === "@@autocommit")) {
         if (value === "0" || value === "off" || value === "false") return "autocommit-off";
         if (value === "1" || value === "on" || value === "true") return "autocommit-on";
       }
       return "none";
+    }
     default:
       return "none";
   }

@@ -8,7 +8,7 @@ async function collect(input: LogInput, problems: string[] = []) {
   const lines: Array<[number, string]> = [];
   const result = { compressed: false, bytes: 0 };
   for await (const batch of readLines(input, { onProblem: (m) => problems.push(m) }, result)) {
-    batch.lines.forEach((line, i) => lines.push([batch.firstLine + i, line]));
+    for (const [i, line] of batch.lines.entries()) lines.push([batch.firstLine + i, line]);
   }
   return { lines, result };
 }
