@@ -5,8 +5,13 @@ import type { FormatDetection, FormatId, LogFormat, LogParser } from "./formats/
 import { InputError } from "./input/input-error.js";
 import { type LineBatch, type LineReaderResult, readLines } from "./input/line-reader.js";
 import type { LogInput } from "./input/log-input.js";
+import { analyzeConfigs } from "./configs/index.js";
+import { BuiltInPriceSource, compareCosts, PriceListApiSource, type PriceSource } from "./pricing/index.js";
+import type { Recommendation } from "./recommendation/recommendation.js";
+import { recommend } from "./recommendation/recommend.js";
 import type { InputReport, Report } from "./report/report.js";
 import { PROFILES, type ProfileId } from "./rules/rulebook.js";
+import { maxConnectionsEstimate, serverlessV2MaxConnections } from "./targets/index.js";
 
 export interface AssessOptions {
   /** Expected engine; inputs of the other engine are an error. Default: from the detected formats. */
@@ -16,9 +21,29 @@ export interface AssessOptions {
   /** PostgreSQL stderr: log_line_prefix to use instead of the detected one. */
   prefix?: string;
   profile?: ProfileId;
+  /** Driver / ORM configuration files to check (--config). */
+  configs?: Array<{ name: string; text: string }>;
+  /** The target today: its class gives vCPUs (cost) and the default max_connections. */
+  instanceClass?: string;
+  engineVersion?: string;
+  /** AWS region for prices (default us-east-1). */
+  region?: string;
+  /** The target's max_connections; default: RDS's formula for the instance class. */
+  maxConnections?: number;
+  aurora?: boolean;
+  /** Aurora Serverless v2 target: its maximum ACUs. */
+  serverlessV2Acu?: number;
+  /** RDS Proxy's max_connections_percent for the replay (default 100: what the proxy may open at most). */
+  maxConnectionsPercent?: number;
+  /** Prices from the AWS Price List API instead of the built-in table; an object to point it at an endpoint. */
+  livePricing?: boolean | { endpoint?: string };
   onProgress?(progress: { bytesRead: number; totalBytes?: number }): void;
   signal?: AbortSignal;
 }
+
+export const DEFAULT_REGION = "us-east-1";
+/** The proxy's idle_client_timeout when none is given: RDS Proxy's default. */
+const IDLE_CLIENT_TIMEOUT_S = 1800;
 
 /**
  * The assessor's core, shared by the CLI and the HTTP API: reads every input, detects its format, merges the inputs
@@ -45,9 +70,78 @@ export async function assess(inputs: readonly LogInput[], options: AssessOptions
     }
   }
 
-  const analysis = await createAnalysis({ engine, profile });
+  const target = targetOf(engine, options);
+  const analysis = await createAnalysis({
+    engine,
+    profile,
+    replay: { maxConnections: target.max_connections, maxConnectionsPercent: options.maxConnectionsPercent ?? 100 },
+  });
   await mergeTimelines(cursors, analysis, options.signal);
-  return analysis.report(cursors.map((c) => c.inputReport(options.prefix)));
+  const report = analysis.report(cursors.map((c) => c.inputReport(options.prefix)));
+
+  const configs = await analyzeConfigs(options.configs ?? [], {
+    engine,
+    profile,
+    idleClientTimeoutSeconds: IDLE_CLIENT_TIMEOUT_S,
+  });
+  if (configs.problems.length > 0) {
+    const problem = configs.problems[0]!;
+    throw new InputError(problem.message, { file: problem.file, line: problem.line });
+  }
+  report.configFindings = configs.findings;
+  report.costs = await compareCosts(
+    {
+      engine,
+      region: target.region ?? DEFAULT_REGION,
+      instanceClass: target.instance_class,
+      aurora: target.aurora,
+      ...(options.serverlessV2Acu === undefined ? {} : { serverlessV2: { maxAcu: options.serverlessV2Acu } }),
+      maxConnections: target.max_connections,
+      peakClientConnections: report.replay?.peaks.clientConnections ?? 0,
+      peakConcurrentSessions: report.replay?.baseline.peakConcurrentSessions ?? 0,
+    },
+    priceSource(options.livePricing),
+  );
+  report.recommendation = recommend({
+    report,
+    engine,
+    target,
+    repeatedSettings: analysis.repeatedSettings(),
+    configFindings: report.configFindings,
+    costs: report.costs,
+  });
+  return report;
+}
+
+/** What the options say of the target; max_connections derived from the instance class when not given. */
+function targetOf(engine: Engine, options: AssessOptions): Recommendation["target"] {
+  let maxConnections = options.maxConnections;
+  if (maxConnections !== undefined && !(Number.isInteger(maxConnections) && maxConnections > 0)) {
+    throw new InputError(`must be a whole number above 0, not ${maxConnections}`, { field: "--max-connections" });
+  }
+  try {
+    if (maxConnections === undefined && options.serverlessV2Acu !== undefined) {
+      maxConnections = serverlessV2MaxConnections(engine, options.serverlessV2Acu).maxConnections;
+    } else if (maxConnections === undefined && options.instanceClass !== undefined) {
+      maxConnections = maxConnectionsEstimate(engine, options.instanceClass, { aurora: options.aurora }).maxConnections;
+    }
+  } catch (error) {
+    const field = options.serverlessV2Acu !== undefined ? "--serverless-v2-acu" : "--instance-class";
+    throw new InputError((error as Error).message, { field });
+  }
+  return {
+    ...(options.instanceClass === undefined ? {} : { instance_class: options.instanceClass }),
+    ...(options.engineVersion === undefined ? {} : { engine_version: options.engineVersion }),
+    aurora: options.aurora ?? options.serverlessV2Acu !== undefined,
+    ...(options.serverlessV2Acu === undefined ? {} : { serverless_v2_max_acu: options.serverlessV2Acu }),
+    region: options.region ?? DEFAULT_REGION,
+    ...(maxConnections === undefined ? {} : { max_connections: maxConnections }),
+  };
+}
+
+function priceSource(live: AssessOptions["livePricing"]): PriceSource {
+  if (!live) return new BuiltInPriceSource();
+  return new PriceListApiSource(typeof live === "object" && live.endpoint ? { endpoint: live.endpoint } : {});
 }
 
 /** Feeds the events of all inputs to the analysis in time order (a k-way merge of per-input queues). */

@@ -5,7 +5,7 @@ import { loadRulebook, loadStatementFingerprinter, ruleDoc } from "../rules/inde
 import type { ProfileId, StatementToClassify } from "../rules/rulebook.js";
 import { ConnectionReplay, type ReplaySettings } from "../replay/connection-replay.js";
 import { type OpenSession, SessionTracker } from "../sessions/session-tracker.js";
-import { PinTally } from "./pin-tally.js";
+import { PinTally, type RepeatedSetting } from "./pin-tally.js";
 import { memoizeByText } from "./statement-cache.js";
 
 export interface AnalysisOptions {
@@ -25,6 +25,11 @@ export interface Analysis {
   add(event: LogEvent): void;
   /** Closes the sessions still open and builds the report. Call once, after the last event. */
   report(inputs?: InputReport[]): Report;
+  /**
+   * Session settings (SET ...) with their values and how many sessions ran each: the candidates for init_query. Kept
+   * out of the report, which holds normalized statements only.
+   */
+  repeatedSettings(): RepeatedSetting[];
 }
 
 const TOP_STATEMENTS = 20;
@@ -86,6 +91,7 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
         nextSweep = Math.max(REPLAY_BACKLOG, replay.backlog * 2);
       }
     },
+    repeatedSettings: () => tally.repeatedSettings(),
     report(inputs = []) {
       tracker.finish(Number.isFinite(lastEvent) ? lastEvent : undefined);
       sessions.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.backendId - b.backendId));

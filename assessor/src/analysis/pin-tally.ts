@@ -17,11 +17,22 @@ interface StatementTally extends PinningStatement {
 }
 
 const EXAMPLE_FINGERPRINTS = 3;
+/** Distinct setting statements remembered for init_query; more are rare and never a majority. */
+const MAX_SETTINGS = 1000;
+/** Rules whose statements could move to the target group's init_query instead. */
+const SETTING_RULES = new Set<RuleId>(["pg.set", "mysql.system_variable"]);
+
+/** A session-setting statement and how many sessions ran it, exactly as sent (values included). */
+export interface RepeatedSetting {
+  statement: string;
+  sessions: number;
+}
 
 /** Counts pin findings per rule and per (fingerprint, rule) across all sessions. */
 export class PinTally implements PinListener {
   private readonly rules = new Map<RuleId, RuleTally>();
   private readonly statements = new Map<string, StatementTally>();
+  private readonly settings = new Map<string, { sessions: number; lastSessionSerial: number }>();
 
   constructor(private readonly fingerprint: (sql: string) => StatementFingerprint) {}
 
@@ -57,6 +68,27 @@ export class PinTally implements PinListener {
       statement.lastSessionSerial = session.serial;
       statement.sessions++;
     }
+    if (SETTING_RULES.has(finding.rule)) this.countSetting((event.statement ?? "").trim(), session.serial);
+  }
+
+  private countSetting(text: string, serial: number): void {
+    let setting = this.settings.get(text);
+    if (!setting) {
+      if (this.settings.size >= MAX_SETTINGS) return;
+      setting = { sessions: 0, lastSessionSerial: -1 };
+      this.settings.set(text, setting);
+    }
+    if (setting.lastSessionSerial !== serial) {
+      setting.lastSessionSerial = serial;
+      setting.sessions++;
+    }
+  }
+
+  /** Session settings (SET ...) by how many sessions ran them, most first. */
+  repeatedSettings(): RepeatedSetting[] {
+    return [...this.settings.entries()]
+      .map(([statement, { sessions }]) => ({ statement, sessions }))
+      .sort((a, b) => b.sessions - a.sessions || a.statement.localeCompare(b.statement));
   }
 
   pinReasons(docOf: (id: RuleId) => RuleDoc): PinReasonSummary[] {

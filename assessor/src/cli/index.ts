@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { TOOL_VERSION } from "../analysis/analysis.js";
 import { assess } from "../assess.js";
@@ -7,37 +7,55 @@ import { FORMAT_IDS } from "../formats/index.js";
 import type { FormatId } from "../formats/log-format.js";
 import { InputError } from "../input/input-error.js";
 import { fileInput } from "../input/log-input.js";
+import { renderHtml } from "../report/html.js";
 import { renderMarkdown } from "../report/markdown.js";
 import type { Report } from "../report/report.js";
 import { renderText } from "../report/text.js";
 import { PROFILES, type ProfileId } from "../rules/rulebook.js";
 import { progressBar } from "./progress-bar.js";
 
-const OUTPUT_FORMATS = ["text", "json", "md"] as const;
+const OUTPUT_FORMATS = ["text", "json", "md", "html", "recommendation"] as const;
 type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 const RENDERERS: Record<OutputFormat, (report: Report) => string> = {
   text: renderText,
   json: (report) => `${JSON.stringify(report, null, 2)}\n`,
   md: renderMarkdown,
+  html: renderHtml,
+  recommendation: (report) => `${JSON.stringify(report.recommendation, null, 2)}\n`,
 };
 
 export const ASSESS_USAGE = `usage: proxyfit assess [options] FILE...
 
-Reads PostgreSQL or MySQL/MariaDB logs (plain or .gz; format detected per file), rebuilds every client session and
-reports which sessions RDS Proxy would pin, and why.
+Reads PostgreSQL or MySQL/MariaDB logs (plain or .gz; format detected per file), rebuilds every client session,
+reports which sessions RDS Proxy would pin and why, replays the connections a proxy would need, compares costs and
+recommends a configuration.
 
-options:
-  --format FORMAT       output: ${OUTPUT_FORMATS.join(" | ")} (default text)
-  --output, -o FILE     write the output to FILE instead of stdout
-  --engine ENGINE       postgresql | mysql (default: from the logs)
-  --log-format FORMAT   ${FORMAT_IDS.join(" | ")} (default: detected per file)
-  --prefix PREFIX       PostgreSQL log_line_prefix of stderr logs (default: inferred from the lines)
-  --profile PROFILE     ${PROFILES.join(" | ")} (default rds-proxy)
-  --help, -h            this text
-  --version             the proxyfit version
+output
+  --format FORMAT            ${OUTPUT_FORMATS.join(" | ")} (default text)
+  --output, -o FILE          write the output to FILE instead of stdout
+logs
+  --engine ENGINE            postgresql | mysql (default: from the logs)
+  --log-format FORMAT        ${FORMAT_IDS.join(" | ")} (default: detected per file)
+  --prefix PREFIX            PostgreSQL log_line_prefix of stderr logs (default: inferred from the lines)
+  --profile PROFILE          ${PROFILES.join(" | ")} (default rds-proxy)
+  --config FILE              a driver / ORM configuration file to check (repeatable)
+target
+  --instance-class CLASS     today's instance class, e.g. db.r6g.large (vCPUs for cost, default max_connections)
+  --engine-version VERSION   e.g. 16.4 or 8.0.39 (MySQL 8 gets caching_sha2 auth)
+  --max-connections N        the target's max_connections (default: RDS's formula for --instance-class)
+  --max-connections-percent N  RDS Proxy's max_connections_percent for the replay (default 100)
+  --aurora                   the target is an Aurora cluster
+  --serverless-v2-acu N      the target is Aurora Serverless v2 with this maximum ACU
+pricing
+  --region REGION            AWS region for prices (default us-east-1)
+  --live-pricing             prices from the AWS Price List API (default credential chain) instead of the built-in table
+  --pricing-endpoint URL     the Price List API endpoint to use with --live-pricing
+other
+  --help, -h                 this text
+  --version                  the proxyfit version
 
-docs: docs/cli.md (options), docs/report.md (fields), docs/rules.md (rule ids)
+docs: docs/cli.md (options), docs/report.md (fields), docs/rules.md (rule ids), docs/recommendation.md
 `;
 
 /** `proxyfit assess`: returns the exit code (0 done, 2 bad input or usage, 1 unexpected failure). */
@@ -73,11 +91,30 @@ export async function runAssess(argv: string[]): Promise<number> {
         }),
       ),
     );
+    const configs = await Promise.all(
+      (values.config ?? []).map(async (path) => ({
+        name: path,
+        text: await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+          throw new InputError(error.code === "ENOENT" ? "no such file" : error.message, { file: path, field: "--config" });
+        }),
+      })),
+    );
     const report = await assess(inputs, {
       engine: engine as Engine | undefined,
       logFormat: logFormat as FormatId | undefined,
       prefix: values.prefix,
       profile: profile as ProfileId | undefined,
+      configs,
+      instanceClass: values["instance-class"],
+      engineVersion: values["engine-version"],
+      region: values.region,
+      maxConnections: wholeNumber(values["max-connections"], "--max-connections", 1, 262_143),
+      maxConnectionsPercent: wholeNumber(values["max-connections-percent"], "--max-connections-percent", 1, 100),
+      aurora: values.aurora,
+      serverlessV2Acu: wholeNumber(values["serverless-v2-acu"], "--serverless-v2-acu", 1, 256),
+      livePricing: values["live-pricing"]
+        ? { ...(values["pricing-endpoint"] ? { endpoint: values["pricing-endpoint"] } : {}) }
+        : false,
       onProgress: bar.update,
     });
     bar.done();
@@ -107,6 +144,16 @@ function parse(argv: string[]) {
       "log-format": { type: "string" },
       prefix: { type: "string" },
       profile: { type: "string" },
+      config: { type: "string", multiple: true },
+      "instance-class": { type: "string" },
+      "engine-version": { type: "string" },
+      region: { type: "string" },
+      "max-connections": { type: "string" },
+      "max-connections-percent": { type: "string" },
+      aurora: { type: "boolean" },
+      "serverless-v2-acu": { type: "string" },
+      "live-pricing": { type: "boolean" },
+      "pricing-endpoint": { type: "string" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean" },
     },
@@ -118,4 +165,13 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], field: st
     throw new InputError(`"${value}" is not one of ${allowed.join(", ")}`, { field });
   }
   return value as T;
+}
+
+function wholeNumber(value: string | undefined, field: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new InputError(`"${value}" is not a whole number from ${min} to ${max}`, { field });
+  }
+  return n;
 }

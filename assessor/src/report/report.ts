@@ -92,6 +92,8 @@ export interface SessionReport {
   transactions: number;
   statements: number;
   errors: number;
+  /** Every statement only read (SELECT/SHOW/... without FOR UPDATE, nextval or INTO): a read replica could serve it. */
+  readOnly: boolean;
   pinned: boolean;
   /** True when every reason that pinned the session is documented-ambiguous. */
   pinnedOnlyByAmbiguous: boolean;
@@ -171,6 +173,8 @@ export interface CostComparison {
   hoursPerMonth: number;
   priceSource: { kind: "built-in" | "price-list-api"; asOf: string; region: string };
   options: CostOption[];
+  /** Options that could not be priced, and why. */
+  notes: string[];
 }
 
 export interface CostOption {

@@ -1,7 +1,7 @@
 import type { Engine, LogEvent } from "../events/log-event.js";
 import type { SessionPinReason, SessionReport } from "../report/report.js";
 import type { PinFinding, StatementToClassify } from "../rules/rulebook.js";
-import { transactionEffects } from "./transaction-control.js";
+import { isReadOnly, transactionEffects } from "./transaction-control.js";
 
 /** What the tracker needs from the rulebook: findings for one statement or protocol message. */
 export type ClassifyStatement = (statement: StatementToClassify) => readonly PinFinding[];
@@ -40,6 +40,8 @@ export interface OpenSession {
   transactions: number;
   statements: number;
   errors: number;
+  /** Set by the first statement that may write. */
+  wrote: boolean;
   inTransactionSince?: number;
   autocommit: boolean;
   pinnedAt?: number;
@@ -158,6 +160,7 @@ export class SessionTracker {
 
   private runStatement(session: OpenSession, event: LogEvent, statement: StatementToClassify): void {
     session.statements++;
+    if (!session.wrote && !isReadOnly(statement.text)) session.wrote = true;
     const from = event.time;
     const to = event.time + (event.durationMs ?? 0);
     let releaseAt: number | undefined;
@@ -233,6 +236,7 @@ export class SessionTracker {
       transactions: 0,
       statements: 0,
       errors: 0,
+      wrote: false,
       autocommit: true,
       pinnedUnambiguously: false,
       pinReasons: [],
@@ -290,6 +294,7 @@ function toReport(session: OpenSession, end: number, endFrom: SessionReport["end
     transactions: session.transactions,
     statements: session.statements,
     errors: session.errors,
+    readOnly: session.statements > 0 && !session.wrote,
     pinned: session.pinnedAt !== undefined,
     pinnedOnlyByAmbiguous: session.pinnedAt !== undefined && !session.pinnedUnambiguously,
     pinnedAt: session.pinnedAt === undefined ? undefined : iso(session.pinnedAt),

@@ -102,3 +102,16 @@ function skipQuoted(sql: string, start: number, quote: string, backslashEscapes:
   }
   return sql.length;
 }
+
+/** First words of statements that only read (transaction control and session settings change no data). */
+const READ_ONLY_START =
+  /^[\s(]*(?:select|show|with|explain|values|table|fetch|begin|start|commit|end|rollback|abort|set|reset|describe|desc|use|help)\b/i;
+const WRITES_INSIDE = /\b(?:for\s+(?:no\s+key\s+)?update|for\s+(?:key\s+)?share|nextval|setval|into|insert|update|delete|merge)\b/i;
+
+/**
+ * Whether a statement could run on a read replica. Deliberately conservative: a data-modifying CTE, SELECT ... INTO,
+ * row locks and sequence calls count as writes; functions that write are not visible and count as reads.
+ */
+export function isReadOnly(sql: string): boolean {
+  return READ_ONLY_START.test(sql) && !WRITES_INSIDE.test(sql);
+}

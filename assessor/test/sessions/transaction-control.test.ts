@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { transactionEffects } from "../../src/sessions/transaction-control.js";
+import { isReadOnly, transactionEffects } from "../../src/sessions/transaction-control.js";
 
 describe("transactionEffects", () => {
   it.each([
@@ -31,5 +31,24 @@ describe("transactionEffects", () => {
     ["START TRANSACTION", ["begin"]],
   ])("mysql %s", (sql, expected) => {
     expect(transactionEffects(sql, "mysql")).toEqual(expected);
+  });
+});
+
+describe("isReadOnly", () => {
+  it.each([
+    ["SELECT * FROM t WHERE id = 1", true],
+    ["  (select 1)", true],
+    ["WITH x AS (SELECT 1) SELECT * FROM x", true],
+    ["SHOW search_path", true],
+    ["BEGIN", true],
+    ["SELECT * FROM t FOR UPDATE", false],
+    ["SELECT nextval('s')", false],
+    ["SELECT * INTO t2 FROM t", false],
+    ["WITH d AS (DELETE FROM t RETURNING *) SELECT * FROM d", false],
+    ["UPDATE t SET a = 1", false],
+    ["INSERT INTO t VALUES (1)", false],
+    ["CALL p()", false],
+  ])("%s → %s", (sql, expected) => {
+    expect(isReadOnly(sql)).toBe(expected);
   });
 });
