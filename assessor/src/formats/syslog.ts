@@ -1,0 +1,117 @@
+/**
+ * PostgreSQL logs written through syslog (log_destination = 'syslog'). The server sends each line of a message as a
+ * syslog message of its own, numbered "[N-M]" (syslog_sequence_numbers: N counts messages, M the parts of one), and
+ * splits lines longer than about 900 bytes into several parts (syslog_split_messages). The syslog daemon prepends
+ * its header, e.g. rsyslog's traditional file format:
+ *
+ *     Nov 24 23:17:44 db1 postgres[1234]: [5-1] 2026-11-24 23:17:44.123 UTC [1234] LOG:  statement: SELECT a
+ *     Nov 24 23:17:44 db1 postgres[1234]: [5-2] #011FROM t
+ *
+ * or RFC 3339 timestamps (RSYSLOG_FileFormat). rsyslog escapes control characters as "#ooo" (the tab that starts a
+ * continuation line becomes "#011"). This module strips the wrapper and rebuilds the lines PostgreSQL would have
+ * written to stderr, which the stderr format then parses.
+ */
+
+const SYSLOG_LINE =
+  /^(?:([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)|(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)) \S+ [^\s[:]+\[(\d+)\]: (?:\[(\d+)-(\d+)\] )?/;
+
+const MONTHS: Readonly<Record<string, number>> = {
+  Jan: 0,
+  Feb: 1,
+  Mar: 2,
+  Apr: 3,
+  May: 4,
+  Jun: 5,
+  Jul: 6,
+  Aug: 7,
+  Sep: 8,
+  Oct: 9,
+  Nov: 10,
+  Dec: 11,
+};
+
+/** True when most non-empty lines carry a syslog header with a program[pid] tag. */
+export function looksLikeSyslog(lines: readonly string[]): boolean {
+  let wrapped = 0;
+  let total = 0;
+  for (const line of lines) {
+    if (line === "") continue;
+    total++;
+    if (SYSLOG_LINE.test(line)) wrapped++;
+  }
+  return total > 0 && wrapped * 2 > total;
+}
+
+/** A line as PostgreSQL wrote it, with where it was in the syslog file and the syslog time. */
+export type UnwrappedLine = (text: string, lineNo: number, syslogTime: number) => void;
+
+interface OpenLine {
+  text: string;
+  lineNo: number;
+  time: number;
+  message: string;
+}
+
+/**
+ * Strips syslog headers and reassembles split lines. A part that starts with a tab begins a continuation line of the
+ * same message; any other part after the first continues the previous line (it was split for length). Parts are
+ * joined per pid, because the parts of one process's message may be interleaved with other processes' messages.
+ */
+export class SyslogUnwrapper {
+  /** One pending line per pid whose message may still get parts. */
+  private readonly open = new Map<string, OpenLine>();
+
+  /** @param year the year of timestamps without one (traditional syslog); default: this year. */
+  constructor(private readonly year = new Date().getUTCFullYear()) {}
+
+  /** Returns false when the line has no syslog header (the caller counts it as not understood). */
+  line(text: string, lineNo: number, out: UnwrappedLine): boolean {
+    const header = SYSLOG_LINE.exec(text);
+    if (!header) return false;
+    const pid = header[7]!;
+    const message = header[8];
+    const part = header[9];
+    let body = text.slice(header[0].length);
+    if (body.includes("#")) body = unescapeControlCharacters(body);
+    const pending = this.open.get(pid);
+    if (pending && part !== undefined && part !== "1" && message === pending.message) {
+      if (body.charCodeAt(0) === 9 /* tab */) {
+        out(pending.text, pending.lineNo, pending.time);
+        this.open.set(pid, { text: body, lineNo, time: pending.time, message: pending.message });
+      } else {
+        pending.text += body;
+      }
+      return true;
+    }
+    if (pending) out(pending.text, pending.lineNo, pending.time);
+    const time = this.time(header);
+    if (part === undefined) {
+      // Without sequence numbers parts cannot be joined; each syslog message is a line.
+      this.open.delete(pid);
+      out(body, lineNo, time);
+    } else {
+      this.open.set(pid, { text: body, lineNo, time, message: message! });
+    }
+    return true;
+  }
+
+  end(out: UnwrappedLine): void {
+    for (const pending of this.open.values()) out(pending.text, pending.lineNo, pending.time);
+    this.open.clear();
+  }
+
+  private time(header: RegExpExecArray): number {
+    if (header[6]) return Date.parse(header[6]);
+    const month = MONTHS[header[1]!];
+    if (month === undefined) return Number.NaN;
+    return Date.UTC(this.year, month, Number(header[2]), Number(header[3]), Number(header[4]), Number(header[5]));
+  }
+}
+
+/** rsyslog writes control characters as "#" and three octal digits ("#011" is a tab). */
+function unescapeControlCharacters(text: string): string {
+  return text.replace(/#([0-3][0-7]{2})/g, (escaped, octal: string) => {
+    const code = Number.parseInt(octal, 8);
+    return code < 32 || code === 127 ? String.fromCharCode(code) : escaped;
+  });
+}
