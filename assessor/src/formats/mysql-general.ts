@@ -268,12 +268,14 @@ function parseConnectArgument(argument: string): ConnectedClient {
   };
 }
 
-/** How many top-level PREPARE / EXECUTE statements a query holds: each makes the server log one echo line. */
+/** How many echo lines the top-level PREPARE / EXECUTE statements of a query make the server write. */
 function sqlPreparedStatementCount(sql: string): number {
   if (!MAY_PREPARE_OR_EXECUTE.test(sql)) return 0;
   let count = 0;
-  for (const [word] of leadingWords(sql, 1, "mysql")) {
-    if (word === "prepare" || word === "execute") count++;
+  for (const [first, second] of leadingWords(sql, 2, "mysql")) {
+    // MariaDB's EXECUTE IMMEDIATE prepares and executes: two echo lines.
+    if (first === "execute") count += second === "immediate" ? 2 : 1;
+    else if (first === "prepare") count++;
   }
   return count;
 }
