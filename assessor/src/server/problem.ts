@@ -1,3 +1,5 @@
+import { InputError } from "../input/input-error.js";
+
 /**
  * RFC 9457 problem details: every error the API returns is one of these, served as application/problem+json.
  * The `type` URIs are stable identifiers (docs/api.md lists them), so clients can branch on them.
@@ -47,6 +49,12 @@ export class HttpProblem extends Error {
     this.extensions = extensions;
   }
 
+  /** The kind a stored document's `type` names, if this server knows it. */
+  static kindOfType(type: string): ProblemKind | undefined {
+    const slug = type.startsWith(PROBLEM_TYPE_PREFIX) ? type.slice(PROBLEM_TYPE_PREFIX.length) : undefined;
+    return (Object.keys(PROBLEM_TYPES) as ProblemKind[]).find((kind) => PROBLEM_TYPES[kind].slug === slug);
+  }
+
   get status(): number {
     return PROBLEM_TYPES[this.kind].status;
   }
@@ -62,4 +70,18 @@ export class HttpProblem extends Error {
       ...this.extensions,
     };
   }
+}
+
+/** The problem an error thrown while assessing becomes. Unexpected errors keep their details in the server log. */
+export function problemFromError(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof InputError) {
+    const where = {
+      ...(error.file === undefined ? {} : { file: error.file }),
+      ...(error.line === undefined ? {} : { line: error.line }),
+      ...(error.field === undefined ? {} : { field: error.field.replace(/^--/, "") }),
+    };
+    return new HttpProblem(error.field === undefined ? "badInput" : "badOption", error.message, where);
+  }
+  return new HttpProblem("internal", "unexpected failure; the server log has the details");
 }

@@ -80,5 +80,9 @@ export interface AssessmentStore {
   /** Newest first. */
   list(page: ListPage): Promise<AssessmentRecord[]>;
   delete(id: string): Promise<boolean>;
+  /** Throws when the database cannot be reached (readiness). */
+  ping(): Promise<void>;
+  /** Where the data lives, for the startup log (no password). */
+  readonly description: string;
   close(): Promise<void>;
 }

@@ -136,6 +136,10 @@ export class SqlAssessmentStore implements AssessmentStore {
     return rows.length === 1;
   }
 
+  async ping(): Promise<void> {
+    await this.db.query("SELECT 1");
+  }
+
   close(): Promise<void> {
     return this.db.close();
   }

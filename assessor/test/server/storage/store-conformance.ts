@@ -58,6 +58,10 @@ export function describeStoreConformance(
       await database?.remove();
     });
 
+    it("answers a ping", async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+
     it("records a running assessment with its progress, then its report, byte for byte", async () => {
       await store.create(newAssessment("a-running", "2026-11-24T10:00:00.000Z"));
       const running = await store.get("a-running");

@@ -1,0 +1,322 @@
+import { count, percent, pinRatioText, truncate } from "./format-numbers.js";
+import { barChart } from "./html/bar-chart.js";
+import { escapeHtml, span, usd, utcTime } from "./html/markup.js";
+import { SCRIPT, STYLE } from "./html/style.js";
+import { terraformSnippet } from "./html/terraform.js";
+import { type Threshold, timeSeriesChart } from "./html/time-series-chart.js";
+import type { CostComparison, Report } from "./report.js";
+
+const COLORS = { client: "#0969da", database: "#1a7f37", pinned: "#cf222e", ambiguous: "#bf8700", limit: "#8250df" };
+
+const VERDICTS = {
+  "rds-proxy": "RDS Proxy fits this workload",
+  "self-hosted-pooler": "A self-hosted pooler fits better than RDS Proxy",
+  "no-proxy": "No proxy needed",
+} as const;
+
+const COST_OPTIONS = { "rds-proxy": "RDS Proxy", "self-hosted-pooler": "Self-hosted pooler", "no-proxy": "No proxy" };
+
+/**
+ * The report as one self-contained HTML page: inline CSS and SVG charts, no request at view time. The verdict comes
+ * first when the report has a recommendation; every other section appears only when the report has its data.
+ */
+export function renderHtml(report: Report): string {
+  const sections = [
+    verdictSection(report),
+    figuresSection(report),
+    connectionsSection(report),
+    pinnedSection(report),
+    pinReasonsSection(report),
+    topStatementsSection(report),
+    configFindingsSection(report),
+    costsSection(report.costs),
+    configurationSection(report),
+    inputsSection(report),
+  ];
+  const engine = report.engine === "postgresql" ? "PostgreSQL" : "MySQL / MariaDB";
+  const { firstEventAt, lastEventAt } = report.summary;
+  const window =
+    firstEventAt && lastEventAt
+      ? ` · logs ${utcTime(firstEventAt)} → ${utcTime(lastEventAt)} (${span(Date.parse(lastEventAt) - Date.parse(firstEventAt))})`
+      : "";
+  const source = report.source === "trial-proxy" ? "live traffic through the trial proxy" : "database logs";
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>proxyfit: RDS Proxy fit report (${escapeHtml(engine)})</title>
+<style>${STYLE}</style></head>
+<body><main>
+<header><h1>RDS Proxy fit report</h1>
+<p>${escapeHtml(engine)} · profile <code>${escapeHtml(report.profile)}</code> · from ${source}${escapeHtml(window)}</p></header>
+${sections.filter(Boolean).join("\n")}
+<footer>Generated ${escapeHtml(utcTime(report.generatedAt))} by proxyfit ${escapeHtml(report.tool.version)} (report schema ${escapeHtml(report.schemaVersion)}).
+This page is self-contained: it loads nothing from the network.</footer>
+</main><script>${SCRIPT}</script></body></html>
+`;
+}
+
+function verdictSection(report: Report): string {
+  const recommendation = report.recommendation;
+  if (!recommendation) return "";
+  const reasons = recommendation.reasons.map((reason) => `<li>${escapeHtml(reason)}</li>`).join("");
+  const expected = recommendation.expected;
+  const range =
+    expected.pin_ratio_range.min === expected.pin_ratio_range.max
+      ? percent(expected.pin_ratio)
+      : `${percent(expected.pin_ratio_range.min)}–${percent(expected.pin_ratio_range.max)}`;
+  return `<section id="verdict" class="verdict ${escapeHtml(recommendation.verdict)}">
+<div class="label">Verdict</div>
+<div class="headline" data-verdict="${escapeHtml(recommendation.verdict)}">${escapeHtml(VERDICTS[recommendation.verdict])}</div>
+<div>Expected pin ratio <b>${range}</b> · peak <b>${count(expected.peak_client_connections)}</b> client connections on
+<b>${count(expected.peak_database_connections)}</b> database connections</div>
+${reasons ? `<ul>${reasons}</ul>` : ""}
+</section>`;
+}
+
+function figuresSection(report: Report): string {
+  const { summary, replay } = report;
+  const cards: Array<[string, string, string?]> = [
+    ["Client sessions", count(summary.sessions)],
+    [
+      "Pinned sessions",
+      `${count(summary.pinnedSessions)} <small>(${pinRatioText(summary)})</small>`,
+      summary.pinnedSessions > 0 ? "bad" : "good",
+    ],
+  ];
+  if (replay) {
+    cards.push(
+      ["Peak client connections", count(replay.peaks.clientConnections)],
+      ["Peak database connections needed", count(replay.peaks.databaseConnections)],
+      ["Multiplexing", `${replay.multiplexingFactor.toFixed(1)}×`],
+      [
+        "Borrow waits",
+        count(replay.borrowWaits.count),
+        replay.borrowWaits.count > 0 ? "bad" : "good",
+      ],
+    );
+    if (replay.baseline.maxConnections !== undefined) {
+      cards.push([
+        "Without a proxy: peak sessions vs max_connections",
+        `${count(replay.baseline.peakConcurrentSessions)} / ${count(replay.baseline.maxConnections)}`,
+        replay.baseline.exceeded ? "bad" : "good",
+      ]);
+    }
+  }
+  cards.push(["Transactions", count(summary.transactions)], ["Statements", count(summary.statements)]);
+  if (summary.errors > 0) cards.push(["Errors logged", count(summary.errors)]);
+  const html = cards
+    .map(
+      ([name, value, tone]) =>
+        `<div class="card${tone ? ` ${tone}` : ""}"><div class="value">${value}</div><div class="name">${escapeHtml(name)}</div></div>`,
+    )
+    .join("");
+  const ambiguous =
+    summary.ambiguousOnlySessions > 0
+      ? `<p class="note">${count(summary.ambiguousOnlySessions)} sessions are pinned only by rules the AWS documentation is ambiguous about; the lower pin ratio leaves them out.</p>`
+      : "";
+  return `<section id="figures"><div class="cards">${html}</div>${ambiguous}</section>`;
+}
+
+function connectionsSection(report: Report): string {
+  const replay = report.replay;
+  if (!replay) return "";
+  const thresholds: Threshold[] = [];
+  if (replay.proxyConnectionLimit !== undefined) {
+    thresholds.push({
+      label: `proxy limit (${replay.maxConnectionsPercent}% of max_connections)`,
+      value: replay.proxyConnectionLimit,
+      color: COLORS.limit,
+    });
+  }
+  if (replay.maxConnections !== undefined) {
+    thresholds.push({ label: "max_connections", value: replay.maxConnections, color: COLORS.pinned });
+  }
+  const chart = timeSeriesChart({
+    id: "chart-connections",
+    title: "Client connections and database connections needed over time",
+    startMs: Date.parse(replay.start),
+    bucketSeconds: replay.bucketSeconds,
+    series: [
+      { key: "clientConnections", label: "Client connections", values: replay.series.clientConnections, color: COLORS.client },
+      {
+        key: "databaseConnections",
+        label: "Database connections needed",
+        values: replay.series.databaseConnections,
+        color: COLORS.database,
+        fill: true,
+      },
+    ],
+    thresholds,
+  });
+  return `<section id="connections"><h2>Client connections vs database connections</h2>
+<p class="lead">What a transaction-pooling proxy would have needed, replayed from the log, per ${replay.bucketSeconds} s (maximum in each bucket, UTC).
+p99: ${count(replay.p99.clientConnections)} client, ${count(replay.p99.databaseConnections)} database connections.</p>
+${chart}${borrowWaits(report)}</section>`;
+}
+
+function borrowWaits(report: Report): string {
+  const waits = report.replay?.borrowWaits;
+  if (!waits || waits.periods.length === 0) return "";
+  const rows = waits.periods
+    .slice(0, 10)
+    .map(
+      (period) =>
+        `<tr><td>${escapeHtml(utcTime(period.start))}</td><td>${escapeHtml(utcTime(period.end))}</td>` +
+        `<td class="num">${count(period.waitingClients)}</td><td class="num">${count(Math.round(period.maxWaitMs))} ms</td></tr>`,
+    )
+    .join("");
+  return `<h3>Clients waiting for a database connection</h3>
+<table><thead><tr><th>From</th><th>To</th><th class="num">Waiting clients</th><th class="num">Longest wait</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function pinnedSection(report: Report): string {
+  const replay = report.replay;
+  if (!replay) return "";
+  const chart = timeSeriesChart({
+    id: "chart-pinned",
+    title: "Pinned database connections over time",
+    startMs: Date.parse(replay.start),
+    bucketSeconds: replay.bucketSeconds,
+    series: [
+      {
+        key: "pinnedConnections",
+        label: "Pinned sessions",
+        values: replay.series.pinnedConnections,
+        color: COLORS.pinned,
+        fill: true,
+      },
+    ],
+  });
+  return `<section id="pinned"><h2>Pinned sessions over time</h2>
+<p class="lead">A pinned session keeps its database connection to itself until it ends: these connections cannot be shared.</p>
+${chart}</section>`;
+}
+
+function pinReasonsSection(report: Report): string {
+  const reasons = report.summary.pinReasons;
+  if (reasons.length === 0) return "";
+  const bars = [...reasons]
+    .sort((a, b) => b.count - a.count)
+    .map((reason) => ({
+      key: reason.rule,
+      label: reason.rule,
+      value: reason.count,
+      detail: `in ${count(reason.sessions)} session${reason.sessions === 1 ? "" : "s"}${reason.ambiguous ? " · ambiguous" : ""}`,
+      color: reason.ambiguous ? COLORS.ambiguous : COLORS.pinned,
+    }));
+  return `<section id="pin-reasons"><h2>Pin reasons by count</h2>
+<p class="lead">Statements (or protocol messages) matching each rule. Amber: the AWS documentation is ambiguous about the case.</p>
+${barChart("chart-pin-reasons", "Pin reasons by number of statements", bars)}</section>`;
+}
+
+function topStatementsSection(report: Report): string {
+  if (report.topPinningStatements.length === 0) return "";
+  const reasons = new Map(report.summary.pinReasons.map((reason) => [reason.rule, reason]));
+  const rows = report.topPinningStatements
+    .map((statement) => {
+      const reason = reasons.get(statement.rule);
+      const ambiguous = reason?.ambiguous ? ` <span class="tag ambiguous">ambiguous</span>` : "";
+      return (
+        `<tr data-fingerprint="${escapeHtml(statement.fingerprint)}"><td><code>${escapeHtml(truncate(statement.statement, 400))}</code></td>` +
+        `<td><code>${escapeHtml(statement.rule)}</code>${ambiguous}${reason ? `<br><span class="note">${escapeHtml(reason.title)}</span>` : ""}</td>` +
+        `<td>${escapeHtml(reason?.remediation ?? "")}</td>` +
+        `<td class="num">${count(statement.count)}</td><td class="num">${count(statement.sessions)}</td></tr>`
+      );
+    })
+    .join("");
+  return `<section id="top-statements"><h2>Top pinning statements</h2>
+<p class="lead">Normalized: literals are replaced, so no customer data is shown.</p>
+<table><thead><tr><th>Statement</th><th>Rule</th><th>Fix</th><th class="num">Count</th><th class="num">Sessions</th></tr></thead>
+<tbody>${rows}</tbody></table></section>`;
+}
+
+function configFindingsSection(report: Report): string {
+  const findings = report.configFindings;
+  if (!findings) return "";
+  if (findings.length === 0) {
+    return `<section id="config-findings"><h2>Driver findings</h2><p class="lead">The driver configuration files given raise nothing.</p></section>`;
+  }
+  const rows = findings
+    .map(
+      (finding) =>
+        `<tr><td><span class="tag ${escapeHtml(finding.severity)}">${escapeHtml(finding.severity)}</span></td>` +
+        `<td><code>${escapeHtml(finding.file)}${finding.line === undefined ? "" : `:${finding.line}`}</code><br><span class="note">${escapeHtml(finding.family)}</span></td>` +
+        `<td>${finding.setting ? `<code>${escapeHtml(finding.setting)}</code><br>` : ""}${escapeHtml(finding.message)}</td>` +
+        `<td>${escapeHtml(finding.fix)}</td></tr>`,
+    )
+    .join("");
+  return `<section id="config-findings"><h2>Driver findings</h2>
+<table><thead><tr><th>Severity</th><th>File</th><th>Finding</th><th>Fix</th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
+function costsSection(costs: CostComparison | undefined): string {
+  if (!costs) return "";
+  const cheapest = Math.min(...costs.options.map((option) => option.monthlyUsd));
+  const rows = costs.options
+    .map((option) => {
+      const items = option.lineItems
+        .map(
+          (item) =>
+            `${escapeHtml(item.item)}: ${item.quantity.toLocaleString("en-US")} ${escapeHtml(item.unit)} × ${usd(item.unitUsd)} = ${usd(item.monthlyUsd)}`,
+        )
+        .join("<br>");
+      return (
+        `<tr${option.monthlyUsd === cheapest ? ' class="best"' : ""} data-option="${escapeHtml(option.option)}">` +
+        `<td>${escapeHtml(COST_OPTIONS[option.option])}</td><td class="num">${usd(option.monthlyUsd)}</td>` +
+        `<td>${escapeHtml(option.summary)}${items ? `<br><span class="note">${items}</span>` : ""}</td></tr>`
+      );
+    })
+    .join("");
+  const source =
+    costs.priceSource.kind === "built-in"
+      ? `built-in prices as of ${escapeHtml(costs.priceSource.asOf)}`
+      : `AWS Price List API, ${escapeHtml(costs.priceSource.asOf)}`;
+  const notes = costs.notes.map((note) => `<p class="note">${escapeHtml(note)}</p>`).join("");
+  return `<section id="costs"><h2>Cost</h2>
+<p class="lead">${costs.currency} per month of ${costs.hoursPerMonth} hours in ${escapeHtml(costs.priceSource.region)}; ${source}.</p>
+<table><thead><tr><th>Option</th><th class="num">Per month</th><th>What it is</th></tr></thead><tbody>${rows}</tbody></table>${notes}</section>`;
+}
+
+function configurationSection(report: Report): string {
+  const recommendation = report.recommendation;
+  if (!recommendation) return "";
+  const remediations = recommendation.remediations
+    .map(
+      (step, index) =>
+        `<tr><td class="num">${index + 1}</td><td><code>${escapeHtml(step.rule)}</code></td><td>${escapeHtml(step.action)}</td>` +
+        `<td class="num">${count(step.sessions_affected)}</td><td class="num">${percent(step.pin_ratio_after)}</td></tr>`,
+    )
+    .join("");
+  const fixes = remediations
+    ? `<h3>Fix first</h3><table><thead><tr><th class="num">#</th><th>Rule</th><th>Action</th><th class="num">Sessions</th><th class="num">Pin ratio after</th></tr></thead><tbody>${remediations}</tbody></table>`
+    : "";
+  return `<section id="configuration"><h2>Recommended configuration</h2>
+<p class="lead">Terraform for the AWS provider; fill in the variables. The same values as JSON follow (GET …/recommendation.json, the input of the proxyfit cdktf stacks).</p>
+${copyable("terraform", terraformSnippet(recommendation))}
+<h3>recommendation.json</h3>
+${copyable("recommendation-json", `${JSON.stringify(recommendation, null, 2)}\n`)}
+${fixes}</section>`;
+}
+
+function copyable(id: string, text: string): string {
+  return `<div class="copyable"><button type="button">Copy</button><pre id="${id}">${escapeHtml(text)}</pre></div>`;
+}
+
+function inputsSection(report: Report): string {
+  const rows = report.inputs
+    .map((input) => {
+      const problems = input.problems
+        .slice(0, 5)
+        .map((problem) => `line ${problem.line}: ${escapeHtml(problem.reason)}`)
+        .join("<br>");
+      const prefix = input.prefix === undefined ? "" : `<br><span class="note">prefix <code>${escapeHtml(input.prefix)}</code> (${escapeHtml(input.prefixSource ?? "")})</span>`;
+      return (
+        `<tr><td><code>${escapeHtml(input.file)}</code></td><td>${escapeHtml(input.format)}${input.compressed ? ", gzip" : ""}${prefix}</td>` +
+        `<td class="num">${count(input.bytes)}</td><td class="num">${count(input.linesRead)}</td><td class="num">${count(input.events)}</td>` +
+        `<td class="num">${count(input.linesNotUnderstood)}</td><td>${problems}</td></tr>`
+      );
+    })
+    .join("");
+  return `<section id="inputs"><h2>Inputs</h2>
+<table><thead><tr><th>File</th><th>Format</th><th class="num">Bytes</th><th class="num">Lines</th><th class="num">Events</th><th class="num">Not understood</th><th>First problems</th></tr></thead>
+<tbody>${rows}</tbody></table></section>`;
+}

@@ -1,0 +1,121 @@
+import express, { type NextFunction, type Request, type Response } from "express";
+import { assess } from "../assess.js";
+import { type AssessFunction, AssessmentJobs } from "./assessment-jobs.js";
+import { requireBearerToken } from "./auth.js";
+import { errorFields, type Logger, silentLogger } from "./logger.js";
+import { openApiDocument } from "./openapi.js";
+import { HttpProblem, problemFromError } from "./problem.js";
+import { assessmentRoutes } from "./routes/assessments.js";
+import type { AssessmentStore } from "./storage/assessment-store.js";
+
+export interface AppOptions {
+  store: AssessmentStore;
+  /** PROXYFIT_API_TOKEN: required as a bearer token on every route but /healthz and /readyz. */
+  token?: string;
+  logger?: Logger;
+  /** Default 2 GiB. */
+  maxUploadBytes?: number;
+  /** Default 8 MiB. */
+  syncLimitBytes?: number;
+  /** The Price List API endpoint for uploads asking live-pricing=true (default: AWS's). */
+  pricingEndpoint?: string;
+  /** The assessor core; tests may wrap it. Default assess(). */
+  assess?: AssessFunction;
+}
+
+export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+export const DEFAULT_SYNC_LIMIT_BYTES = 8 * 1024 ** 2;
+
+export interface AssessorApp {
+  app: express.Express;
+  jobs: AssessmentJobs;
+  /** Refuse new uploads and report not ready (shutdown began). */
+  drain(): void;
+}
+
+/** The assessor's HTTP API. Listening, signals and shutdown are the caller's (see startServer). */
+export function createApp(options: AppOptions): AssessorApp {
+  const logger = options.logger ?? silentLogger;
+  const jobs = new AssessmentJobs(options.store, logger, options.assess ?? assess, options.pricingEndpoint);
+  let draining = false;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use(requestLog(logger));
+
+  app.get("/healthz", (_request, response) => {
+    response.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_request, response) => {
+    if (draining) throw new HttpProblem("shuttingDown", "the server is shutting down");
+    await options.store.ping().catch((error: unknown) => {
+      logger.warn("database unreachable", errorFields(error));
+      throw new HttpProblem("shuttingDown", "the database cannot be reached");
+    });
+    response.json({ status: "ready", storage: options.store.description, runningAssessments: jobs.size });
+  });
+
+  if (options.token) app.use(requireBearerToken(options.token));
+  app.get("/v1/openapi.json", (_request, response) => {
+    response.json(openApiDocument);
+  });
+  app.use(
+    assessmentRoutes({
+      store: options.store,
+      jobs,
+      maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+      syncLimitBytes: options.syncLimitBytes ?? DEFAULT_SYNC_LIMIT_BYTES,
+      isDraining: () => draining,
+    }),
+  );
+  app.use((request: Request, _response: Response, next: NextFunction) => {
+    next(new HttpProblem("notFound", `no route ${request.method} ${request.path}`));
+  });
+  app.use(problemResponder(logger));
+
+  return {
+    app,
+    jobs,
+    drain() {
+      draining = true;
+    },
+  };
+}
+
+function requestLog(logger: Logger) {
+  return (request: Request, response: Response, next: NextFunction) => {
+    const started = performance.now();
+    response.on("finish", () => {
+      const location = response.getHeader("location");
+      logger.info("request", {
+        method: request.method,
+        path: request.path,
+        status: response.statusCode,
+        durationMs: Math.round(performance.now() - started),
+        ...(request.headers["content-length"] ? { requestBytes: Number(request.headers["content-length"]) } : {}),
+        ...(typeof location === "string" ? { location } : {}),
+        remote: request.socket.remoteAddress,
+      });
+    });
+    next();
+  };
+}
+
+function problemResponder(logger: Logger) {
+  return (error: unknown, request: Request, response: Response, _next: NextFunction) => {
+    const problem = problemFromError(error);
+    if (problem.kind === "internal" && !(error instanceof HttpProblem)) {
+      logger.error("request failed", { method: request.method, path: request.path, ...errorFields(error) });
+    }
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    // An unread upload body is not worth receiving: close the connection instead of draining gigabytes.
+    if (!request.complete) response.setHeader("Connection", "close");
+    response
+      .status(problem.status)
+      .type("application/problem+json")
+      .send(JSON.stringify(problem.toDocument(request.originalUrl)));
+  };
+}

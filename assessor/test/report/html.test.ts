@@ -1,0 +1,257 @@
+import { describe, expect, it } from "vitest";
+import type { Recommendation } from "../../src/recommendation/recommendation.js";
+import { renderHtml } from "../../src/report/html.js";
+import type { Report } from "../../src/report/report.js";
+
+/** A report model as assess() builds it; the renderer only reads the model, so the model is the input here. */
+function report(overrides: Partial<Report> = {}): Report {
+  return {
+    schemaVersion: "1.0",
+    tool: { name: "proxyfit", version: "0.1.0" },
+    generatedAt: "2026-11-24T12:00:00.000Z",
+    engine: "postgresql",
+    profile: "rds-proxy",
+    source: "logs",
+    inputs: [
+      {
+        file: "postgresql.log",
+        format: "pg-stderr",
+        prefix: "%m [%p] ",
+        prefixSource: "detected",
+        compressed: false,
+        bytes: 1000,
+        linesRead: 40,
+        linesNotUnderstood: 1,
+        events: 39,
+        problems: [{ line: 7, reason: "no timestamp", text: "secret customer value 4111-1111" }],
+      },
+    ],
+    summary: {
+      sessions: 10,
+      pinnedSessions: 3,
+      pinRatio: 0.3,
+      pinRatioRange: { min: 0.2, max: 0.3 },
+      ambiguousOnlySessions: 1,
+      transactions: 20,
+      statements: 60,
+      statementsClassifiedLexically: 0,
+      errors: 0,
+      firstEventAt: "2026-11-24T10:00:00.000Z",
+      lastEventAt: "2026-11-24T10:00:09.000Z",
+      pinReasons: [
+        {
+          rule: "pg.set",
+          title: "SET of a session parameter",
+          ambiguous: false,
+          count: 12,
+          sessions: 2,
+          firstPinSessions: 2,
+          remediation: "Move the SET into init_query",
+          exampleFingerprints: ["a1"],
+        },
+        {
+          rule: "pg.set_local",
+          title: "SET LOCAL",
+          ambiguous: true,
+          count: 3,
+          sessions: 1,
+          firstPinSessions: 1,
+          remediation: "Keep SET LOCAL inside transactions",
+          exampleFingerprints: ["b2"],
+        },
+      ],
+    },
+    sessions: [],
+    topPinningStatements: [
+      { fingerprint: "a1", rule: "pg.set", statement: "SET search_path TO <script>alert(1)</script>", count: 12, sessions: 2 },
+    ],
+    ...overrides,
+  };
+}
+
+const recommendation: Recommendation = {
+  schema_version: "1.0",
+  generated_at: "2026-11-24T12:00:00.000Z",
+  engine_family: "POSTGRESQL",
+  verdict: "rds-proxy",
+  reasons: ["70% of sessions can share connections"],
+  target: { aurora: false, instance_class: "db.r6g.large", max_connections: 1700 },
+  connection_pool_config: {
+    max_connections_percent: 90,
+    max_idle_connections_percent: 45,
+    connection_borrow_timeout: 120,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an init_query that looks like an HCL template
+    init_query: "SET search_path TO '${tenant}'",
+    session_pinning_filters: [],
+  },
+  idle_client_timeout: 1800,
+  require_tls: true,
+  client_password_auth_type: "POSTGRES_SCRAM_SHA_256",
+  read_only_endpoint: { recommended: false, reason: "no read-only traffic" },
+  alarms: { pinned_connections_percent: 30, borrow_latency_us: 100_000 },
+  remediations: [{ rule: "pg.set", action: "Move the SET into init_query", sessions_affected: 2, pin_ratio_after: 0.1 }],
+  expected: {
+    pin_ratio: 0.3,
+    pin_ratio_range: { min: 0.2, max: 0.3 },
+    peak_client_connections: 9,
+    peak_database_connections: 4,
+  },
+};
+
+function replay(clients: number[], database: number[], pinned: number[]): NonNullable<Report["replay"]> {
+  return {
+    bucketSeconds: 1,
+    start: "2026-11-24T10:00:00.000Z",
+    series: { clientConnections: clients, databaseConnections: database, pinnedConnections: pinned, waitingClients: [] },
+    peaks: {
+      clientConnections: Math.max(...clients),
+      databaseConnections: Math.max(...database),
+      pinnedConnections: Math.max(...pinned),
+    },
+    p99: { clientConnections: 9, databaseConnections: 4, pinnedConnections: 3 },
+    multiplexingFactor: 2.25,
+    maxConnections: 5000,
+    maxConnectionsPercent: 100,
+    proxyConnectionLimit: 5000,
+    borrowWaits: { count: 0, maxWaitMs: 0, totalWaitMs: 0, periods: [] },
+    baseline: { peakConcurrentSessions: 9, maxConnections: 5000, exceeded: false },
+  };
+}
+
+/** Reads a step path back into per-point values through the axis the svg declares. */
+function readSeries(html: string, chartId: string, series: string): number[] {
+  const svg = new RegExp(`<svg class="chart" id="${chartId}"[^>]*>`).exec(html)?.[0];
+  if (!svg) throw new Error(`no chart ${chartId}`);
+  const attr = (name: string) => Number(new RegExp(`${name}="([^"]+)"`).exec(svg)![1]);
+  const [yMax, top, bottom] = [attr("data-y-max"), attr("data-plot-top"), attr("data-plot-bottom")];
+  const start = html.indexOf(svg);
+  const d = new RegExp(`<path class="line" d="([^"]+)"[^>]*data-series="${series}"`).exec(html.slice(start))![1]!;
+  const ys = [Number(/^M[\d.]+,([\d.]+)/.exec(d)![1]), ...[...d.matchAll(/V([\d.]+)/g)].map((m) => Number(m[1]))];
+  return ys.map((y) => Math.round(((bottom - y) / (bottom - top)) * yMax));
+}
+
+describe("renderHtml", () => {
+  it("puts the verdict first and every section in order when the report has them", () => {
+    const html = renderHtml(
+      report({
+        recommendation,
+        replay: replay([1, 4, 9, 3], [1, 2, 4, 2], [0, 1, 3, 1]),
+        configFindings: [
+          {
+            rule: "config.pgjdbc.prepare_threshold",
+            severity: "pin",
+            file: "application.properties",
+            line: 3,
+            setting: "prepareThreshold=5",
+            family: "pgjdbc",
+            message: "server-side prepared statements",
+            fix: "prepareThreshold=0",
+          },
+        ],
+        costs: {
+          currency: "USD",
+          hoursPerMonth: 730,
+          priceSource: { kind: "built-in", asOf: "2026-11-01", region: "us-east-1" },
+          options: [
+            {
+              option: "rds-proxy",
+              monthlyUsd: 21.9,
+              summary: "2 vCPU target",
+              lineItems: [{ item: "RDS Proxy", quantity: 1460, unit: "vCPU-hours", unitUsd: 0.015, monthlyUsd: 21.9 }],
+            },
+            { option: "no-proxy", monthlyUsd: 0, summary: "nothing to run", lineItems: [] },
+          ],
+          notes: ["self-hosted pooler: no EC2 price for the region"],
+        },
+      }),
+    );
+    const order = [
+      "verdict",
+      "figures",
+      "connections",
+      "pinned",
+      "pin-reasons",
+      "top-statements",
+      "config-findings",
+      "costs",
+      "configuration",
+      "inputs",
+    ].map((id) => html.indexOf(`<section id="${id}"`));
+    expect(order.every((position) => position > 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(html).toContain('data-verdict="rds-proxy"');
+    expect(html).toContain("Move the SET into init_query");
+    expect(html).toContain("prepareThreshold=5");
+    expect(html).toContain("$21.90");
+    expect(html).toContain("self-hosted pooler: no EC2 price for the region");
+  });
+
+  it("draws the replay series so they can be read back from the SVG", () => {
+    const html = renderHtml(report({ replay: replay([1, 4, 9, 3, 0], [1, 2, 4, 2, 0], [0, 1, 3, 1, 0]) }));
+    expect(readSeries(html, "chart-connections", "clientConnections")).toEqual([1, 4, 9, 3, 0]);
+    expect(readSeries(html, "chart-connections", "databaseConnections")).toEqual([1, 2, 4, 2, 0]);
+    expect(readSeries(html, "chart-pinned", "pinnedConnections")).toEqual([0, 1, 3, 1, 0]);
+    // max_connections 5000 would flatten a chart that peaks at 9: it is named, not drawn.
+    expect(html).toContain("max_connections 5,000 (far above the data, not drawn)");
+    expect(html).not.toContain('data-threshold="5000"');
+  });
+
+  it("draws a long series at the maximum of each group of buckets, so peaks survive", () => {
+    const clients = Array.from({ length: 5000 }, (_, i) => (i === 4321 ? 77 : i % 10));
+    const html = renderHtml(report({ replay: replay(clients, clients, clients) }));
+    const group = Number(/data-bucket-group="(\d+)"/.exec(html)![1]);
+    expect(group).toBeGreaterThan(1);
+    const values = readSeries(html, "chart-connections", "clientConnections");
+    expect(values).toHaveLength(Math.ceil(5000 / group));
+    expect(Math.max(...values)).toBe(77);
+    expect(html).toContain(`Each point is the maximum of ${group} buckets.`);
+  });
+
+  it("sizes pin reason bars by count", () => {
+    const html = renderHtml(report());
+    const space = Number(/data-bar-space="([\d.]+)"/.exec(html)![1]);
+    const max = Number(/data-x-max="([\d.]+)"/.exec(html)![1]);
+    const widths = [...html.matchAll(/<g data-key="([^"]+)">.*?<rect class="bar"[^>]* width="([\d.]+)"/g)].map(
+      (m) => [m[1], Math.round((Number(m[2]) / space) * max)],
+    );
+    expect(widths).toEqual([
+      ["pg.set", 12],
+      ["pg.set_local", 3],
+    ]);
+  });
+
+  it("leaves out what the report lacks, and shows no verdict without a recommendation", () => {
+    const html = renderHtml(report());
+    for (const id of ["verdict", "connections", "pinned", "config-findings", "costs", "configuration"]) {
+      expect(html).not.toContain(`<section id="${id}"`);
+    }
+    expect(html).toContain('<section id="pin-reasons"');
+  });
+
+  it("escapes report text and never shows raw line samples", () => {
+    const html = renderHtml(report());
+    expect(html).not.toContain("<script>alert(1)</script>");
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).not.toContain("4111-1111");
+  });
+
+  it("gives the recommended configuration as Terraform and JSON, ready to copy", () => {
+    const html = renderHtml(report({ recommendation }));
+    const terraform = /<pre id="terraform">([\s\S]*?)<\/pre>/.exec(html)![1]!;
+    expect(terraform).toContain("max_connections_percent      = 90");
+    expect(terraform).toContain("connection_borrow_timeout    = 120");
+    // "${" starts an HCL template: escaped as "$${".
+    expect(terraform).toContain("init_query                   = &quot;SET search_path TO &#39;$${tenant}&#39;&quot;");
+    expect(terraform).toContain("db_instance_identifier = var.db_instance_identifier");
+    const json = /<pre id="recommendation-json">([\s\S]*?)<\/pre>/.exec(html)![1]!;
+    expect(JSON.parse(json.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, "&"))).toEqual(
+      recommendation,
+    );
+  });
+
+  it("needs nothing from the network", () => {
+    const html = renderHtml(report({ recommendation, replay: replay([1, 2], [1, 1], [0, 1]) }));
+    expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//i);
+    expect(html).not.toMatch(/@import|url\(/i);
+  });
+});

@@ -1,0 +1,142 @@
+import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { type PostgresLogKind, startPostgres } from "../../src/servers/postgres.js";
+
+/** One client session of a workload: the statements it sends, in order. */
+type Session = string[];
+
+/**
+ * Small workloads that pin in different ways, so that their logs give different reports. Each runs its sessions
+ * concurrently against a real server that logs every statement.
+ */
+export const WORKLOADS: Record<string, Session[]> = {
+  "plain-selects": sessions(6, (i) => ["SELECT 1", `SELECT ${i} + 1`, "SELECT now()"]),
+  "session-sets": sessions(5, (i) => [
+    "SET application_name = 'billing'",
+    `SET search_path TO public`,
+    `SELECT ${i}`,
+    ...(i % 2 === 0 ? ["RESET search_path"] : []),
+  ]),
+  "temp-tables": sessions(4, (i) => [
+    "BEGIN",
+    `CREATE TEMP TABLE scratch_${i} (id int) ON COMMIT DROP`,
+    `INSERT INTO scratch_${i} VALUES (${i})`,
+    "COMMIT",
+  ]),
+  "advisory-locks": sessions(7, (i) => [
+    `SELECT pg_advisory_lock(${i})`,
+    "SELECT 42",
+    `SELECT pg_advisory_unlock(${i})`,
+    `SELECT pg_advisory_xact_lock(${i + 100})`,
+  ]),
+  "sql-prepare": sessions(3, (i) => [`PREPARE q${i} AS SELECT $1::int + 1`, `EXECUTE q${i}(${i})`, "DEALLOCATE ALL"]),
+  "transactions-listen": sessions(8, (i) => [
+    "BEGIN",
+    `SELECT ${i} AS n`,
+    "COMMIT",
+    ...(i % 3 === 0 ? ["LISTEN jobs"] : []),
+  ]),
+  "cursors-sequences": sessions(5, (i) => [
+    "CREATE SEQUENCE IF NOT EXISTS ticket",
+    "SELECT nextval('ticket')",
+    "BEGIN",
+    `DECLARE c${i} CURSOR FOR SELECT generate_series(1, 3)`,
+    `FETCH 2 FROM c${i}`,
+    "COMMIT",
+  ]),
+};
+
+function sessions(count: number, statements: (i: number) => Session): Session[] {
+  return Array.from({ length: count }, (_, i) => statements(i));
+}
+
+export interface RealLog {
+  /** File name: the workload and the kind, e.g. "temp-tables.csv". */
+  name: string;
+  path: string;
+  workload: string;
+  kind: PostgresLogKind;
+}
+
+export interface RealLogs {
+  logs: RealLog[];
+  dir: string;
+  remove(): Promise<void>;
+}
+
+const KINDS: Record<PostgresLogKind, string> = { stderr: "log", csvlog: "csv", jsonlog: "json" };
+
+/**
+ * Runs each workload on a throwaway PostgreSQL 15 that logs in stderr, csvlog and jsonlog at once, rotating the log
+ * between workloads: one real log per workload and kind.
+ */
+export async function produceRealLogs(workloads: string[] = Object.keys(WORKLOADS)): Promise<RealLogs> {
+  const server = await startPostgres({
+    settings: {
+      log_destination: "stderr,csvlog,jsonlog",
+      log_statement: "all",
+      log_connections: true,
+      log_disconnections: true,
+      log_line_prefix: "%m [%p] %q%u@%d ",
+    },
+  });
+  const dir = await mkdtemp(join(tmpdir(), "proxyfit-real-logs-"));
+  try {
+    for (const workload of workloads) {
+      // The collector names files by the second: a new second gives each workload its own files.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await rotate(server.connectionString());
+      await run(server.connectionString(), WORKLOADS[workload]!);
+    }
+    await server.shutdown();
+    const logs: RealLog[] = [];
+    for (const kind of Object.keys(KINDS) as PostgresLogKind[]) {
+      // The first file holds the server's start; the rest follow the workloads in order.
+      const files = (await server.logFiles(kind)).slice(-workloads.length);
+      for (const [index, file] of files.entries()) {
+        const workload = workloads[index]!;
+        const name = `${workload}.${KINDS[kind]}`;
+        const path = join(dir, name);
+        await copyFile(file, path);
+        logs.push({ name, path, workload, kind });
+      }
+    }
+    return { logs, dir, remove: () => rm(dir, { recursive: true, force: true }) };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    await server.stop();
+  }
+}
+
+async function rotate(connectionString: string): Promise<void> {
+  const admin = new pg.Client({ connectionString });
+  await admin.connect();
+  await admin.query("SELECT pg_rotate_logfile()");
+  await admin.end();
+}
+
+async function run(connectionString: string, workload: Session[]): Promise<void> {
+  await Promise.all(
+    workload.map(async (statements, index) => {
+      const client = new pg.Client({ connectionString, application_name: `worker-${index}` });
+      await client.connect();
+      for (const statement of statements) await client.query(statement);
+      await client.end();
+    }),
+  );
+  // Disconnection lines are written as the backends exit, just after the clients hang up.
+  const admin = new pg.Client({ connectionString });
+  await admin.connect();
+  for (;;) {
+    const { rows } = await admin.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+    );
+    if (rows[0].n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await admin.end();
+}
