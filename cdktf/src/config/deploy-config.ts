@@ -334,10 +334,11 @@ function readAuth(reader: FieldReader, field: Field, region: string | undefined)
     return databaseUsers ? { scheme, databaseUsers } : undefined;
   }
   if (scheme !== "SECRETS" || !reader.object(field, { keys: ["scheme", "secretArns", "iamAuth", "kmsKeyArn"] })) return undefined;
-  const secretsField = at("secretArns");
-  const secretArns = reader.stringList(secretsField, { ...AWS_NAMES.secretArn, minItems: 1, what: "secret ARN" });
-  secretArns?.forEach((arn, index) => {
-    checkSameRegion(reader, reader.child(secretsField, index), arn, region, "secret");
+  const secretArns = reader.stringList(at("secretArns"), {
+    ...AWS_NAMES.secretArn,
+    minItems: 1,
+    what: "secret ARN",
+    check: (arn, item) => checkSameRegion(reader, item, arn, region, "secret"),
   });
   const iamAuth = reader.oneOf(at("iamAuth"), ["DISABLED", "REQUIRED"] as const, { optional: true }) ?? "DISABLED";
   const kmsKeyArn = readArn(reader, at("kmsKeyArn"), AWS_NAMES.kmsKeyArn, region, "key");
@@ -358,11 +359,10 @@ function readArn(
   return arn;
 }
 
-function checkSameRegion(reader: FieldReader, field: Field, arn: string, region: string | undefined, what: string): boolean {
+function checkSameRegion(reader: FieldReader, field: Field, arn: string, region: string | undefined, what: string): void {
   const arnRegionName = arnRegion(arn);
-  if (region === undefined || arnRegionName === region) return true;
+  if (region === undefined || arnRegionName === region) return;
   reader.report(field, `the ${what} is in ${arnRegionName}, but the stack deploys to ${region}; RDS Proxy and ECS read only same-region ${what}s`);
-  return false;
 }
 
 function readApplicationRole(

@@ -127,8 +127,14 @@ export class FieldReader {
     return field.value.map((_, index) => this.child(field, index));
   }
 
-  /** A list of distinct strings matching `pattern`; duplicates are reported, not silently merged. */
-  stringList(field: Field, options: Presence & { minItems?: number; what?: string; pattern?: RegExp; hint?: string } = {}): string[] | undefined {
+  /**
+   * A list of distinct strings matching `pattern`; duplicates are reported, not silently merged. `check` runs on every
+   * acceptable item, even when another item is wrong, so one run reports them all.
+   */
+  stringList(
+    field: Field,
+    options: Presence & { minItems?: number; what?: string; pattern?: RegExp; hint?: string; check?: (value: string, item: Field) => void } = {},
+  ): string[] | undefined {
     const items = this.list(field, options);
     if (!items) return undefined;
     const strings: string[] = [];
@@ -137,6 +143,7 @@ export class FieldReader {
       if (value === undefined) continue;
       if (strings.includes(value)) this.report(item, `${JSON.stringify(value)} is listed twice`);
       else strings.push(value);
+      options.check?.(value, item);
     }
     return strings.length === items.length ? strings : undefined;
   }
