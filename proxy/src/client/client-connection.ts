@@ -1,0 +1,894 @@
+/**
+ * One client connection, as an explicit state machine:
+ *
+ *   awaiting-startup -> (tls-handshake -> awaiting-startup) -> authenticating -> logging-in -> ready
+ *   ready -> borrowing -> borrowed -> ready          (transaction pooling: a connection per transaction)
+ *   borrowed -> pinned                               (a statement the rulebook says pins; until the client leaves)
+ *   any -> closed                                    (the borrowed connection is cleaned up before anyone reuses it)
+ *
+ * Messages pass through as the bytes they arrived in, except named prepared statements, whose names are mapped to
+ * the proxy-wide names on the database (see pool/prepared-statements.ts).
+ */
+import { randomInt } from "node:crypto";
+import type { Socket } from "node:net";
+import { TLSSocket } from "node:tls";
+import type { PinFinding } from "@proxyfit/assessor/rules";
+import type { ClientAuthExchange, UserCredential } from "../auth/index.js";
+import {
+  MAX_STARTUP_BYTES,
+  ProtocolError,
+  parseBind,
+  parseParse,
+  parseQuery,
+  parseStartupRequest,
+  parseTarget,
+  type ParseMessage,
+} from "../protocol/frontend.js";
+import { type FrameSink, MessageFramer } from "../protocol/message-framer.js";
+import { Backend, Frontend } from "../protocol/message-types.js";
+import { OutputBatch } from "../protocol/output-batch.js";
+import {
+  authenticationOk,
+  backendKeyData,
+  CLOSE_COMPLETE,
+  describeStatement,
+  closeStatement,
+  type ErrorFields,
+  errorResponse,
+  PARSE_COMPLETE,
+  parameterStatus,
+  query,
+  readyForQuery,
+  renamedBind,
+  renamedParse,
+  SYNC,
+} from "../protocol/serialize.js";
+import type { DatabaseConnection, DatabaseConnectionOwner } from "../pool/database-connection.js";
+import { DatabaseError } from "../pool/database-connection.js";
+import type { BorrowCallback, BorrowRequest } from "../pool/pool.js";
+import type { ClientStatement } from "../pool/prepared-statements.js";
+import { parseStartupOptions, sessionSettingsSql } from "./session-settings.js";
+import { PendingResponses, type PendingResponse, endsWith } from "./pending-responses.js";
+import type { ClientServices } from "./services.js";
+
+export type ClientState =
+  | "awaiting-startup"
+  | "tls-handshake"
+  | "authenticating"
+  | "logging-in"
+  | "ready"
+  | "borrowing"
+  | "borrowed"
+  | "pinned"
+  | "closed";
+
+/** Message size limits: PostgreSQL's own (1 GB) once logged in, 64 KB for authentication messages. */
+const MAX_MESSAGE_BYTES = 1024 * 1024 * 1024 + 5;
+const MAX_AUTH_MESSAGE_BYTES = 65_536 + 5;
+/** How long a connection may take to clean up after its client left before it is closed instead. */
+const CLEANUP_TIMEOUT_MS = 5000;
+const LOGIN_TIMEOUT_MS = 60_000;
+
+/** Only CopyData may be streamed through in pieces; everything else is read whole. */
+const mustReadFromClient = (type: number): boolean => type !== Frontend.CopyData;
+
+let nextClientId = 1;
+
+export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
+  readonly id = nextClientId++;
+  readonly secretKey = randomInt(0x7fffffff);
+  state: ClientState = "awaiting-startup";
+  user = "";
+  database = "";
+  application = "";
+  readonly address: string;
+  tls = false;
+  readonly connectedAt = Date.now();
+  lastActivity: number;
+  /** The first finding that pinned the session. */
+  pinnedBy: PinFinding | undefined;
+  /** The database connection borrowed now. */
+  db: DatabaseConnection | undefined;
+
+  /** Startup settings (application_name, DateStyle, ...) applied to whichever connection is borrowed. */
+  private readonly settings = new Map<string, string>();
+  private credential: UserCredential | undefined;
+  private borrowRequest: BorrowRequest | undefined;
+  private exchange: ClientAuthExchange | undefined;
+  private startupChunks: Buffer[] = [];
+  private startupBytes = 0;
+  private readonly framerOptions = { mustRead: mustReadFromClient, maxMessageBytes: MAX_AUTH_MESSAGE_BYTES };
+  private readonly framer = new MessageFramer(this, this.framerOptions);
+  private readonly toDatabase = new OutputBatch();
+  private readonly toClient = new OutputBatch();
+  private readonly pending = new PendingResponses();
+  /** Messages that arrived while a connection was being borrowed. */
+  private buffered: Buffer[] = [];
+  /** After an error the proxy raised in the extended protocol: ignore messages until Sync, as the server would. */
+  private discardUntilSync = false;
+  /** The connection died while the client sat in a transaction: its next request learns so. */
+  private lostTransaction: ErrorFields | undefined;
+  private readonly statements = new Map<string, ClientStatement>();
+  /** Query of the last unnamed Parse and of the statement last bound, for the trial report's execute events. */
+  private unnamedQuery = "";
+  private boundQuery = "";
+  private inRead = false;
+  private copyIn = false;
+  private clientPieceOpen = false;
+  private databasePieceOpen = false;
+  private requestAt = 0;
+  private sentAt = 0;
+  private cleanupTimer: NodeJS.Timeout | undefined;
+  private resetDone = false;
+  private loginTimer: NodeJS.Timeout | undefined;
+  private readonly onBorrowed: BorrowCallback = (error, connection) => this.borrowed(error, connection);
+
+  constructor(
+    private socket: Socket,
+    private readonly services: ClientServices,
+  ) {
+    this.address = socket.remoteAddress ?? "";
+    this.lastActivity = services.clock.now;
+    services.metrics.count("ClientConnectionsReceived");
+    this.listen(socket);
+    this.loginTimer = setTimeout(() => this.fatal("08006", "login took too long (60 s)"), LOGIN_TIMEOUT_MS);
+    this.loginTimer.unref();
+  }
+
+  get pinned(): boolean {
+    return this.state === "pinned";
+  }
+
+  private listen(socket: Socket): void {
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", () => this.close());
+    socket.on("close", () => this.close());
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === "closed") return;
+    this.lastActivity = this.services.clock.now;
+    if (this.state === "awaiting-startup") {
+      this.onStartupData(chunk);
+      return;
+    }
+    this.inRead = true;
+    try {
+      this.framer.push(chunk);
+    } catch (error) {
+      this.protocolFailure(error);
+    }
+    this.inRead = false;
+    this.flush();
+  }
+
+  // Startup: SSLRequest, GSSENCRequest, CancelRequest, StartupMessage.
+
+  private onStartupData(chunk: Buffer): void {
+    this.startupChunks.push(chunk);
+    this.startupBytes += chunk.length;
+    if (this.startupBytes < 4) return;
+    const head = this.startupChunks.length === 1 ? this.startupChunks[0]! : Buffer.concat(this.startupChunks);
+    this.startupChunks = [head];
+    const length = head.readInt32BE(0);
+    if (length < 8 || length > MAX_STARTUP_BYTES) {
+      this.fatal("08P01", `invalid length of startup packet: ${length}`);
+      return;
+    }
+    if (head.length < length) return;
+    this.startupChunks = [];
+    this.startupBytes = 0;
+    const rest = head.subarray(length);
+    let request: ReturnType<typeof parseStartupRequest>;
+    try {
+      request = parseStartupRequest(head.subarray(0, length));
+    } catch (error) {
+      this.protocolFailure(error);
+      return;
+    }
+    switch (request.kind) {
+      case "ssl":
+        if (rest.length > 0) {
+          // Bytes after SSLRequest would arrive unencrypted yet be treated as part of the TLS session.
+          this.fatal("08P01", "received unencrypted data after SSL request");
+          return;
+        }
+        if (this.services.tls && !this.tls) this.startTls();
+        else this.socket.write("N");
+        return;
+      case "gssenc":
+        this.socket.write("N");
+        if (rest.length > 0) this.onStartupData(rest);
+        return;
+      case "cancel":
+        this.services.cancel(request.processId, request.secretKey);
+        this.close();
+        return;
+      case "startup":
+        this.beginLogin(request.parameters);
+        if (rest.length > 0 && this.state !== "closed") this.onData(rest);
+        return;
+    }
+  }
+
+  private startTls(): void {
+    this.state = "tls-handshake";
+    const raw = this.socket;
+    raw.removeAllListeners("data");
+    raw.removeAllListeners("close");
+    raw.removeAllListeners("error");
+    raw.write("S");
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: this.services.tls! });
+    this.socket = secure;
+    secure.once("secure", () => {
+      this.tls = true;
+      this.state = "awaiting-startup";
+    });
+    this.listen(secure);
+  }
+
+  private beginLogin(parameters: Map<string, string>): void {
+    const { settings: proxySettings, metrics } = this.services;
+    if (proxySettings.requireTls && !this.tls) {
+      metrics.count("ClientConnectionsSetupFailedAuth");
+      this.fatal("28000", "This RDS Proxy requires TLS connections");
+      return;
+    }
+    const user = parameters.get("user");
+    if (!user) {
+      this.fatal("28000", "no PostgreSQL user name specified in startup packet");
+      return;
+    }
+    if (parameters.has("replication")) {
+      this.fatal("08P01", "the proxy does not support replication connections");
+      return;
+    }
+    this.user = user;
+    this.database = parameters.get("database") || user;
+    try {
+      for (const [name, value] of parameters) {
+        if (name === "user" || name === "database" || name.startsWith("_pq_.")) continue;
+        if (name === "options") for (const [option, optionValue] of parseStartupOptions(value)) this.setting(option, optionValue);
+        else this.setting(name, value);
+      }
+    } catch (error) {
+      this.protocolFailure(error);
+      return;
+    }
+    this.application = this.settings.get("application_name") ?? "";
+    const configured = this.services.users.get(user);
+    const target = proxySettings.target;
+    this.credential = configured ?? {
+      username: user,
+      ...(user === target.user && target.password !== undefined ? { password: target.password } : {}),
+    };
+    this.borrowRequest = { user, database: this.database, credential: this.credential, settings: this.settings };
+    metrics.count(this.tls ? "ClientConnectionsTLS" : "ClientConnectionsNoTLS");
+    this.exchange = this.services.authMethod.begin(user, configured);
+    if (this.exchange.request === undefined) {
+      this.authenticated(undefined);
+      return;
+    }
+    this.state = "authenticating";
+    this.socket.write(this.exchange.request);
+  }
+
+  private setting(name: string, value: string): void {
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new ProtocolError(`invalid startup parameter name "${name}"`);
+    // "auto" asks libpq's side to pick from the locale; the database's own default serves the same purpose here.
+    if (name.toLowerCase() === "client_encoding" && value.toLowerCase() === "auto") return;
+    this.settings.set(name, value);
+  }
+
+  private onAuthMessage(type: number, frame: Buffer): void {
+    if (type !== Frontend.Password) {
+      this.fatal("08P01", `expected password response, got message type ${String.fromCharCode(type)}`);
+      return;
+    }
+    const step = this.exchange!.step(frame);
+    if (step.kind === "continue") {
+      this.toClient.push(step.reply);
+      return;
+    }
+    if (step.kind === "failed") {
+      this.services.metrics.count("ClientConnectionsSetupFailedAuth");
+      this.services.log.write("INFO", `[clientConnection=${this.id}] authentication of user "${this.user}" failed: ${step.reason}`);
+      this.fatal("28P01", `password authentication failed for user "${this.user}"`);
+      return;
+    }
+    this.authenticated(step.reply);
+  }
+
+  private authenticated(finalReply: Buffer | undefined): void {
+    this.exchange = undefined;
+    this.state = "logging-in";
+    if (finalReply) this.toClient.push(finalReply);
+    this.toClient.push(authenticationOk());
+    this.flush();
+    this.framerOptions.maxMessageBytes = MAX_MESSAGE_BYTES;
+    this.services.welcome(this.borrowRequest!, (error, parameters) => {
+      if (this.state === "closed") return;
+      if (error || !parameters) {
+        this.fatalFrom(error ?? new Error("no server parameters"));
+        return;
+      }
+      for (const [name, value] of parameters) {
+        if (name === "session_authorization") this.toClient.push(parameterStatus(name, this.user));
+        else this.toClient.push(parameterStatus(name, this.settings.get(name) ?? value));
+      }
+      if (!parameters.has("application_name")) this.toClient.push(parameterStatus("application_name", this.application));
+      this.toClient.push(backendKeyData(this.id, this.secretKey));
+      this.toClient.push(readyForQuery("I"));
+      clearTimeout(this.loginTimer);
+      this.state = "ready";
+      this.services.clients.set(this.id, this);
+      this.services.metrics.count("ClientConnectionsSetupSucceeded");
+      this.services.observer?.connected(this);
+      const early = this.buffered.splice(0);
+      for (const frame of early) this.message(frame[0]!, frame);
+      this.flush();
+    });
+  }
+
+  // Messages from the client.
+
+  message(type: number, frame: Buffer): void {
+    switch (this.state) {
+      case "borrowed":
+      case "pinned":
+        this.onAttachedMessage(type, frame);
+        return;
+      case "ready":
+        this.onReadyMessage(type, frame);
+        return;
+      case "borrowing":
+      case "logging-in":
+        this.buffered.push(frame);
+        return;
+      case "authenticating":
+        this.onAuthMessage(type, frame);
+        return;
+      default:
+        return;
+    }
+  }
+
+  piece(_type: number, bytes: Buffer, _first: boolean, last: boolean): void {
+    if (this.state === "borrowed" || this.state === "pinned") {
+      this.toDatabase.push(bytes);
+      this.clientPieceOpen = !last;
+    } else if (this.state === "borrowing") this.buffered.push(Buffer.from(bytes));
+  }
+
+  invalid(reason: string): void {
+    this.fatal("08P01", reason);
+  }
+
+  /** No connection borrowed: answer what needs no database, borrow for the rest. */
+  private onReadyMessage(type: number, frame: Buffer): void {
+    if (this.discardUntilSync && type !== Frontend.Sync && type !== Frontend.Terminate) return;
+    switch (type) {
+      case Frontend.Sync:
+        this.discardUntilSync = false;
+        this.toClient.push(readyForQuery("I"));
+        return;
+      case Frontend.Flush:
+      case Frontend.CopyData:
+      case Frontend.CopyDone:
+      case Frontend.CopyFail:
+        // The server ignores copy messages outside COPY too.
+        return;
+      case Frontend.Terminate:
+        this.close();
+        return;
+      case Frontend.Close: {
+        const target = parseTarget(frame);
+        if (target.target === "S") this.statements.delete(target.name);
+        this.toClient.push(CLOSE_COMPLETE);
+        return;
+      }
+      case Frontend.Query:
+      case Frontend.Parse:
+      case Frontend.Bind:
+      case Frontend.Describe:
+      case Frontend.Execute:
+      case Frontend.FunctionCall:
+        break;
+      default:
+        this.fatal("08P01", `invalid frontend message type ${type}`);
+        return;
+    }
+    this.buffered.push(frame);
+    if (this.lostTransaction) {
+      const fields = this.lostTransaction;
+      this.lostTransaction = undefined;
+      this.failBuffered(fields);
+      return;
+    }
+    this.state = "borrowing";
+    this.requestAt = performance.now();
+    this.services.pool.borrow(this.borrowRequest!, this.onBorrowed);
+  }
+
+  private borrowed(error: Error | undefined, connection: DatabaseConnection | undefined): void {
+    if (this.state !== "borrowing") {
+      if (connection) this.services.pool.release(connection);
+      return;
+    }
+    if (error || !connection) {
+      this.state = "ready";
+      this.failBuffered(errorFieldsOf(error ?? new Error("no database connection"), "53300"));
+      if (!this.inRead) this.flush();
+      return;
+    }
+    this.db = connection;
+    connection.owner = this;
+    this.state = "borrowed";
+    if (this.services.settings.debugLogging) {
+      this.services.log.write("DEBUG", `[clientConnection=${this.id}] borrowed [dbConnection=${connection.id}]`);
+    }
+    const sql = sessionSettingsSql(this.settings, connection.settings);
+    if (sql) {
+      this.toDatabase.push(query(sql));
+      this.pending.push({
+        expect: "ready",
+        action: "drop",
+        done: (ok) => {
+          if (!ok) this.fatal("22023", `a startup parameter of this session was refused by the database: ${sql}`);
+        },
+      });
+      connection.settings.clear();
+      for (const [name, value] of this.settings) connection.settings.set(name, value);
+    }
+    const messages = this.buffered.splice(0);
+    for (const frame of messages) {
+      if (this.state !== "borrowed" && this.state !== "pinned") break;
+      this.onAttachedMessage(frame[0]!, frame);
+    }
+    if (!this.inRead) this.flush();
+  }
+
+  /** A connection is borrowed: pass the message on (renaming named statements) and note the answer it expects. */
+  private onAttachedMessage(type: number, frame: Buffer): void {
+    switch (type) {
+      case Frontend.Query: {
+        const text = parseQuery(frame);
+        this.services.metrics.counters.QueryRequests++;
+        this.services.observer?.request(this, "statement", text);
+        this.classify(text, "simple", undefined);
+        this.send(frame, "ready");
+        return;
+      }
+      case Frontend.Parse: {
+        const parse = parseParse(frame);
+        this.services.observer?.request(this, "parse", parse.query, parse.statementName);
+        this.classify(parse.query, "parse", parse.statementName);
+        if (parse.statementName === "") {
+          this.unnamedQuery = parse.query;
+          this.send(frame, "parse");
+        } else this.parseNamed(parse, frame);
+        return;
+      }
+      case Frontend.Bind: {
+        const bind = parseBind(frame);
+        const statement = bind.statementName === "" ? undefined : this.statements.get(bind.statementName);
+        this.boundQuery = statement ? statement.query : this.unnamedQuery;
+        this.services.observer?.request(this, "bind", this.boundQuery, bind.statementName);
+        if (!statement) {
+          // Unnamed, or a name the client never prepared: the database answers (with its own error for the latter).
+          this.send(frame, "bind");
+          return;
+        }
+        this.ensurePrepared(statement);
+        this.send(renamedBind(frame.subarray(5, bind.statementStart), statement.serverName, frame.subarray(bind.restStart)), "bind");
+        return;
+      }
+      case Frontend.Describe: {
+        const target = parseTarget(frame);
+        const statement = target.target === "S" && target.name !== "" ? this.statements.get(target.name) : undefined;
+        if (!statement) {
+          this.send(frame, "describe");
+          return;
+        }
+        this.ensurePrepared(statement);
+        this.send(describeStatement(statement.serverName), "describe");
+        return;
+      }
+      case Frontend.Execute:
+        this.services.metrics.counters.QueryRequests++;
+        this.services.observer?.request(this, "execute", this.boundQuery);
+        this.send(frame, "execute");
+        return;
+      case Frontend.Close: {
+        const target = parseTarget(frame);
+        if (target.target === "S" && target.name !== "") {
+          // The database keeps the statement for other clients; only this client's name goes.
+          this.statements.delete(target.name);
+          this.answer(CLOSE_COMPLETE);
+        } else this.send(frame, "close");
+        return;
+      }
+      case Frontend.Sync:
+      case Frontend.FunctionCall:
+        this.send(frame, "ready");
+        return;
+      case Frontend.Flush:
+      case Frontend.CopyData:
+      case Frontend.CopyDone:
+      case Frontend.CopyFail:
+        this.toDatabase.push(frame);
+        return;
+      case Frontend.Terminate:
+        this.close();
+        return;
+      default:
+        this.fatal("08P01", `invalid frontend message type ${type}`);
+    }
+  }
+
+  private send(frame: Buffer, expect: PendingResponse["expect"]): void {
+    this.toDatabase.push(frame);
+    this.pending.push({ expect, action: "forward" });
+    if (this.sentAt === 0) {
+      this.sentAt = performance.now();
+      if (this.requestAt === 0) this.requestAt = this.sentAt;
+    }
+  }
+
+  /** Answers in the proxy's name, in order after everything still pending. */
+  private answer(message: Buffer): void {
+    this.pending.push({ expect: "ready", action: "answer", answer: message });
+    this.releaseAnswers();
+  }
+
+  private releaseAnswers(): void {
+    let head = this.pending.peek();
+    while (head?.action === "answer") {
+      this.pending.shift();
+      this.toClient.push(head.answer!);
+      head = this.pending.peek();
+    }
+  }
+
+  private parseNamed(parse: ParseMessage, frame: Buffer): void {
+    const body = Buffer.from(frame.subarray(parse.queryStart));
+    const serverName = this.services.statementNames.nameFor(body);
+    // A client that re-Parses a name it did not close gets it replaced, not an error: no well-behaved driver does it.
+    this.statements.set(parse.statementName, { serverName, body, query: parse.query });
+    const db = this.db!;
+    if (db.preparedStatements.has(serverName)) {
+      db.preparedStatements.delete(serverName);
+      db.preparedStatements.set(serverName, true);
+      this.answer(PARSE_COMPLETE);
+      return;
+    }
+    this.prepareOnDatabase(serverName, body, "forward");
+  }
+
+  /** Prepares a client's statement on the borrowed connection if it is not there yet; its ParseComplete is dropped. */
+  private ensurePrepared(statement: ClientStatement): void {
+    const db = this.db!;
+    if (db.preparedStatements.has(statement.serverName)) {
+      db.preparedStatements.delete(statement.serverName);
+      db.preparedStatements.set(statement.serverName, true);
+      return;
+    }
+    this.prepareOnDatabase(statement.serverName, statement.body, "drop");
+  }
+
+  private prepareOnDatabase(serverName: string, body: Buffer, action: "forward" | "drop"): void {
+    const db = this.db!;
+    this.evictPrepared(db);
+    db.preparedStatements.set(serverName, true);
+    this.toDatabase.push(renamedParse(serverName, body));
+    this.pending.push({
+      expect: "parse",
+      action,
+      forwardErrors: true,
+      done: (ok) => {
+        if (!ok) db.preparedStatements.delete(serverName);
+      },
+    });
+    if (this.sentAt === 0) this.sentAt = performance.now();
+  }
+
+  /** Keeps at most max_prepared_statements per connection by closing the least recently used. */
+  private evictPrepared(db: DatabaseConnection): void {
+    const max = this.services.settings.maxPreparedStatements;
+    for (const name of db.preparedStatements.keys()) {
+      if (db.preparedStatements.size < max) break;
+      db.preparedStatements.delete(name);
+      this.toDatabase.push(closeStatement(name));
+      this.pending.push({ expect: "close", action: "drop" });
+    }
+  }
+
+  private classify(text: string, via: "simple" | "parse", statementName: string | undefined): void {
+    if (this.state === "pinned") return;
+    const { findings } = this.services.rulebook.classify({ text, via, ...(statementName !== undefined ? { statementName } : {}) });
+    const finding = findings[0];
+    if (!finding) return;
+    this.state = "pinned";
+    this.pinnedBy = finding;
+    this.services.log.pinned(this.id, this.db!.id, finding.reason);
+    if (/\b(deallocate\s+(prepare\s+)?all|discard\s+all)\b/i.test(text)) {
+      // The client wipes the connection's statements, the proxy's shared ones included.
+      this.db!.preparedStatements.clear();
+    }
+  }
+
+  // Messages from the database.
+
+  onDatabaseMessage(type: number, frame: Buffer, whole: boolean, last: boolean): void {
+    if (this.sentAt !== 0) this.observeLatency();
+    const head = this.pending.peek();
+    if (!whole) {
+      this.databasePieceOpen = !last;
+      if (!head || head.action === "forward") this.toClient.push(frame);
+      return;
+    }
+    if (type === Backend.ErrorResponse) {
+      this.copyIn = false;
+      if (!head || head.action === "forward" || head.forwardErrors) this.toClient.push(frame);
+      if (!head) return;
+      if (head.expect === "ready") {
+        head.failed = true;
+        return;
+      }
+      for (const skipped of this.pending.skipToSync()) skipped.done?.(false);
+      return;
+    }
+    if (type === Backend.CopyInResponse) this.copyIn = true;
+    else if (type === Backend.CommandComplete) this.copyIn = false;
+    if (head && endsWith(head.expect, type)) {
+      this.pending.shift();
+      if (head.action === "forward") this.toClient.push(frame);
+      head.done?.(!head.failed);
+      this.releaseAnswers();
+      if (type === Backend.ReadyForQuery && this.pending.length === 0) this.onReadyBoundary();
+      return;
+    }
+    if (!head || head.action === "forward") this.toClient.push(frame);
+  }
+
+  private observeLatency(): void {
+    const now = performance.now();
+    const { histograms } = this.services.metrics;
+    histograms.QueryDatabaseResponseLatency.observe((now - this.sentAt) * 1000);
+    histograms.QueryResponseLatency.observe((now - this.requestAt) * 1000);
+    this.sentAt = 0;
+    this.requestAt = 0;
+  }
+
+  /** Everything answered and the database is ready: give the connection back unless the transaction goes on. */
+  private onReadyBoundary(): void {
+    const db = this.db!;
+    if (this.state === "closed") {
+      this.continueCleanup(db);
+      return;
+    }
+    if (this.state !== "borrowed" || db.transactionStatus !== "I" || this.copyIn) return;
+    this.db = undefined;
+    this.state = "ready";
+    if (this.services.settings.debugLogging) {
+      this.services.log.write("DEBUG", `[clientConnection=${this.id}] returned [dbConnection=${db.id}]`);
+    }
+    this.services.pool.release(db);
+  }
+
+  onDatabaseReadDone(): void {
+    this.flush();
+  }
+
+  onDatabaseClosed(connection: DatabaseConnection, error: Error | undefined): void {
+    if (this.db !== connection) return;
+    this.db = undefined;
+    clearTimeout(this.cleanupTimer);
+    if (this.state === "closed") return;
+    const fields = errorFieldsOf(error ?? new Error("the database closed the connection"), "08006");
+    fields.message = `the database connection was lost: ${fields.message}`;
+    if (this.state === "pinned" || this.databasePieceOpen || this.clientPieceOpen || this.copyIn) {
+      // Session state is gone (pinned) or the client is mid-message: it cannot carry on.
+      this.fatal(fields.code, `${fields.message}; the session cannot continue`);
+      return;
+    }
+    this.state = "ready";
+    const inFlight = this.pending.clear();
+    if (inFlight.length === 0) {
+      if (connection.transactionStatus !== "I") this.lostTransaction = { ...fields, message: `${fields.message}; the transaction was rolled back` };
+    } else this.failInFlight(inFlight, fields);
+    this.flush();
+  }
+
+  // Errors the proxy raises in place of the database.
+
+  /** Answers requests that were sent but will never be answered: one error per request, then ReadyForQuery. */
+  private failInFlight(entries: PendingResponse[], fields: ErrorFields): void {
+    let errored = false;
+    for (const entry of entries) {
+      entry.done?.(false);
+      if (entry.action === "drop" && !entry.forwardErrors) continue;
+      if (entry.action === "answer") continue;
+      if (!errored) {
+        this.toClient.push(errorResponse(fields));
+        errored = true;
+      }
+      if (entry.expect === "ready") {
+        this.toClient.push(readyForQuery("I"));
+        errored = false;
+      }
+    }
+    if (errored) this.discardUntilSync = true;
+  }
+
+  /** Answers requests that never reached a database (borrow timed out or failed, transaction lost). */
+  private failBuffered(fields: ErrorFields): void {
+    let errored = false;
+    for (const frame of this.buffered.splice(0)) {
+      const type = frame[0];
+      if (type === Frontend.Query || type === Frontend.FunctionCall) {
+        this.toClient.push(errorResponse(fields));
+        this.toClient.push(readyForQuery("I"));
+        errored = false;
+      } else if (type === Frontend.Sync) {
+        this.toClient.push(readyForQuery("I"));
+        errored = false;
+      } else if (type === Frontend.Terminate) {
+        this.close();
+        return;
+      } else if (type !== Frontend.Flush && type !== Frontend.CopyData && type !== Frontend.CopyDone && type !== Frontend.CopyFail) {
+        if (!errored) this.toClient.push(errorResponse(fields));
+        errored = true;
+      }
+    }
+    if (errored) this.discardUntilSync = true;
+  }
+
+  private protocolFailure(error: unknown): void {
+    if (error instanceof ProtocolError) this.fatal(error.code, error.message);
+    else this.fatal("XX000", `internal error: ${(error as Error).message}`);
+  }
+
+  private fatalFrom(error: Error): void {
+    if (error instanceof DatabaseError) {
+      this.toClient.push(errorResponse({ ...errorFieldsOf(error, "08006"), severity: "FATAL" }));
+      this.close();
+      return;
+    }
+    const fields = errorFieldsOf(error, "08006");
+    this.fatal(fields.code, fields.message);
+  }
+
+  /** Sends a FATAL error and closes. */
+  fatal(code: string, message: string): void {
+    if (this.state === "closed") return;
+    this.toClient.push(errorResponse({ severity: "FATAL", code, message }));
+    this.close();
+  }
+
+  // Flushing and closing.
+
+  private flush(): void {
+    if (!this.toDatabase.empty) {
+      const parts = this.toDatabase.take();
+      const db = this.db;
+      if (db) {
+        db.writeAll(parts);
+        if (db.writableNeedDrain && this.state !== "closed") {
+          this.socket.pause();
+          db.onceDrain(() => this.socket.resume());
+        }
+      }
+    }
+    if (!this.toClient.empty) {
+      const parts = this.toClient.take();
+      if (this.state === "closed" && !this.socket.writable) return;
+      if (parts.length === 1) this.socket.write(parts[0]!);
+      else {
+        this.socket.cork();
+        for (const part of parts) this.socket.write(part);
+        this.socket.uncork();
+      }
+      const db = this.db;
+      if (db && this.socket.writableNeedDrain) {
+        db.pause();
+        this.socket.once("drain", () => db.resume());
+      }
+    }
+  }
+
+  /** Ends the client connection; a borrowed database connection is cleaned up before anyone else gets it. */
+  close(): void {
+    if (this.state === "closed") return;
+    const wasLoggedIn = this.services.clients.delete(this.id);
+    const previous = this.state;
+    this.state = "closed";
+    clearTimeout(this.loginTimer);
+    this.flushAndEnd();
+    if (wasLoggedIn) {
+      this.services.metrics.count("ClientConnectionsClosed");
+      this.services.observer?.disconnected(this);
+    }
+    if (previous === "borrowing") this.services.pool.cancel(this.borrowRequest!, this.onBorrowed);
+    this.buffered = [];
+    const db = this.db;
+    if (db) this.beginCleanup(db, previous === "pinned");
+  }
+
+  private flushAndEnd(): void {
+    const parts = this.toClient.take();
+    if (this.socket.writable) {
+      for (const part of parts) this.socket.write(part);
+      this.socket.end();
+    }
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private beginCleanup(db: DatabaseConnection, wasPinned: boolean): void {
+    db.resume();
+    this.resetDone = !wasPinned;
+    if (this.clientPieceOpen || this.copyIn || this.databasePieceOpen) {
+      this.db = undefined;
+      this.services.pool.discard(db, "its client left in the middle of a message or COPY");
+      return;
+    }
+    this.cleanupTimer = setTimeout(() => {
+      this.db = undefined;
+      this.services.pool.discard(db, `cleanup after client ${this.id} left took longer than ${CLEANUP_TIMEOUT_MS} ms`);
+    }, CLEANUP_TIMEOUT_MS);
+    this.cleanupTimer.unref();
+    // Sync ends any extended-protocol request the client left unfinished; its ReadyForQuery tells the status.
+    this.inject(db, SYNC);
+  }
+
+  /** Sends a message of the proxy's own during cleanup; a failure closes the connection. */
+  private inject(db: DatabaseConnection, message: Buffer): void {
+    this.pending.push({
+      expect: "ready",
+      action: "drop",
+      done: (ok) => {
+        if (!ok) {
+          clearTimeout(this.cleanupTimer);
+          this.db = undefined;
+          this.services.pool.discard(db, "its cleanup failed");
+        }
+      },
+    });
+    db.write(message);
+  }
+
+  private continueCleanup(db: DatabaseConnection): void {
+    if (this.db !== db) return;
+    if (db.transactionStatus !== "I") {
+      this.inject(db, query("ROLLBACK"));
+      return;
+    }
+    if (!this.resetDone) {
+      // A pinned session may have left anything behind: DISCARD ALL, then init_query again (RESET ALL undid it).
+      this.resetDone = true;
+      db.preparedStatements.clear();
+      db.settings.clear();
+      for (const [name, value] of db.startupSettings) db.settings.set(name, value);
+      this.inject(db, query("DISCARD ALL"));
+      const init = this.services.settings.initQuery;
+      if (init) this.inject(db, query(init));
+      return;
+    }
+    clearTimeout(this.cleanupTimer);
+    this.db = undefined;
+    this.services.pool.release(db);
+  }
+}
+
+function errorFieldsOf(error: Error, defaultCode: string): ErrorFields {
+  if (error instanceof DatabaseError) {
+    const fields: ErrorFields = { severity: "ERROR", code: error.code, message: error.message };
+    const detail = error.fields.get("D");
+    const hint = error.fields.get("H");
+    if (detail) fields.detail = detail;
+    if (hint) fields.hint = hint;
+    return fields;
+  }
+  return { severity: "ERROR", code: defaultCode, message: error.message };
+}

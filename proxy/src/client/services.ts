@@ -1,0 +1,38 @@
+/** What a client connection needs from the proxy around it. */
+import type { SecureContext } from "node:tls";
+import type { Rulebook } from "@proxyfit/assessor/rules";
+import type { ClientAuthMethod, UserCredential } from "../auth/index.js";
+import type { ProxySettings } from "../config/index.js";
+import type { ProxyLog } from "../logging/log.js";
+import type { ProxyMetrics } from "../metrics/index.js";
+import type { BorrowRequest, Pool } from "../pool/pool.js";
+import type { StatementNames } from "../pool/prepared-statements.js";
+import type { ClientConnection } from "./client-connection.js";
+
+/** Live traffic, for the trial report. */
+export interface TrafficObserver {
+  connected(client: ClientConnection): void;
+  request(client: ClientConnection, kind: "statement" | "parse" | "bind" | "execute", text: string, statementName?: string): void;
+  disconnected(client: ClientConnection): void;
+}
+
+export interface ClientServices {
+  readonly settings: ProxySettings;
+  readonly pool: Pool;
+  readonly log: ProxyLog;
+  readonly metrics: ProxyMetrics;
+  readonly rulebook: Pick<Rulebook, "classify">;
+  readonly authMethod: ClientAuthMethod;
+  readonly users: ReadonlyMap<string, UserCredential>;
+  readonly tls: SecureContext | undefined;
+  readonly statementNames: StatementNames;
+  readonly observer: TrafficObserver | undefined;
+  /** Open client connections by id (the process id they were given in BackendKeyData). */
+  readonly clients: Map<number, ClientConnection>;
+  /** The server parameters a new client is greeted with, from a connection of its pool. */
+  welcome(request: BorrowRequest, callback: (error: Error | undefined, parameters: ReadonlyMap<string, string> | undefined) => void): void;
+  /** Forwards a CancelRequest to the database connection a client is using. */
+  cancel(processId: number, secretKey: number): void;
+  /** A clock updated a few times a second: cheap enough to read on every message. */
+  readonly clock: { now: number };
+}

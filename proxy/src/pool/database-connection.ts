@@ -1,0 +1,309 @@
+/**
+ * One connection from the proxy to the database. It opens itself (TCP, optional TLS, startup, authentication,
+ * init_query) and then hands every message to whoever borrowed it. Between borrowers it sits idle in the pool, where
+ * only asynchronous messages are expected.
+ */
+import { connect as netConnect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { DatabaseAuthenticator, type UserCredential } from "../auth/index.js";
+import { parseAuthentication, parseBackendKeyData, parseNoticeFields, parseParameterStatus, parseReadyForQuery } from "../protocol/backend.js";
+import { type FrameSink, MessageFramer } from "../protocol/message-framer.js";
+import { Backend, type TransactionStatus } from "../protocol/message-types.js";
+import { query, sslRequest, startupMessage, TERMINATE } from "../protocol/serialize.js";
+
+export type DatabaseConnectionState = "connecting" | "idle" | "borrowed" | "closed";
+
+/** Receives the database's messages while the connection is borrowed. */
+export interface DatabaseConnectionOwner {
+  /** A whole message, or a piece of a large streamed one (DataRow, CopyData). */
+  onDatabaseMessage(type: number, frame: Buffer, whole: boolean, last: boolean): void;
+  /** After each read: write out what was gathered. */
+  onDatabaseReadDone(): void;
+  onDatabaseClosed(connection: DatabaseConnection, error: Error | undefined): void;
+}
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  database: string;
+  credential: UserCredential;
+  /** Startup parameters beyond user and database (client settings such as application_name). */
+  settings: ReadonlyMap<string, string>;
+  sslmode: "disable" | "prefer" | "require";
+  initQuery: string | undefined;
+  /** Gives up on a connection attempt after this long. */
+  timeoutMs: number;
+}
+
+/** An error the database reported (ErrorResponse), with its fields, so callers can pass it on intact. */
+export class DatabaseError extends Error {
+  constructor(readonly fields: Map<string, string>) {
+    super(fields.get("M") ?? "database error");
+    this.name = "DatabaseError";
+  }
+  get code(): string {
+    return this.fields.get("C") ?? "XX000";
+  }
+}
+
+/** The database messages are read whole only for these types; rows and copy data are streamed. */
+const mustReadFromDatabase = (type: number): boolean =>
+  type === Backend.ReadyForQuery ||
+  type === Backend.ErrorResponse ||
+  type === Backend.ParameterStatus ||
+  type === Backend.Authentication ||
+  type === Backend.BackendKeyData ||
+  type === Backend.NoticeResponse;
+
+const MAX_DATABASE_MESSAGE = 1024 * 1024 * 1024 + 5;
+
+let nextConnectionId = 1;
+
+export class DatabaseConnection implements FrameSink {
+  readonly id = nextConnectionId++;
+  state: DatabaseConnectionState = "connecting";
+  /** Server parameters as last reported by ParameterStatus. */
+  readonly parameters = new Map<string, string>();
+  /** Settings the connection was opened with (RESET ALL returns to these). */
+  readonly startupSettings: ReadonlyMap<string, string>;
+  /** Client settings currently in effect: startup settings plus what the proxy SET since. */
+  readonly settings: Map<string, string>;
+  /** Protocol-level prepared statements that exist on this connection, least recently used first. */
+  readonly preparedStatements = new Map<string, true>();
+  transactionStatus: TransactionStatus = "I";
+  processId = 0;
+  secretKey = 0;
+  readonly openedAt = Date.now();
+  /** When it last went back to the pool. */
+  idleSince = Date.now();
+  owner: DatabaseConnectionOwner | undefined;
+  /** Set while the proxy itself drives the connection (init_query, reset). */
+  private internal: ((type: number, frame: Buffer) => void) | undefined;
+  private readonly framer = new MessageFramer(this, { mustRead: mustReadFromDatabase, maxMessageBytes: MAX_DATABASE_MESSAGE });
+  private closeError: Error | undefined;
+  /** Called when the connection closes while idle or borrowed: the pool forgets it. */
+  onClose: ((connection: DatabaseConnection, error: Error | undefined) => void) | undefined;
+
+  private constructor(
+    private socket: Socket,
+    readonly options: ConnectOptions,
+  ) {
+    this.startupSettings = options.settings;
+    this.settings = new Map(options.settings);
+  }
+
+  get user(): string {
+    return this.options.credential.username;
+  }
+
+  /** Opens, authenticates and initializes a connection; rejects with DatabaseError when the server refuses. */
+  static open(options: ConnectOptions): Promise<DatabaseConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = netConnect({ host: options.host, port: options.port, noDelay: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`timed out connecting to ${options.host}:${options.port} after ${options.timeoutMs} ms`));
+      }, options.timeoutMs);
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(error);
+      };
+      socket.once("error", fail);
+      socket.once("connect", () => {
+        const start = (s: Socket) => {
+          const connection = new DatabaseConnection(s, options);
+          connection.handshake().then(
+            () => {
+              clearTimeout(timer);
+              resolve(connection);
+            },
+            (error: Error) => fail(error),
+          );
+        };
+        if (options.sslmode === "disable") {
+          start(socket);
+          return;
+        }
+        socket.write(sslRequest());
+        socket.once("data", (answer) => {
+          if (answer[0] === 0x53) {
+            const secure = tlsConnect({ socket, servername: options.host, rejectUnauthorized: false });
+            secure.once("error", fail);
+            secure.once("secureConnect", () => start(secure));
+          } else if (options.sslmode === "require") {
+            fail(new Error(`${options.host}:${options.port} does not accept TLS (sslmode=require)`));
+          } else start(socket);
+        });
+      });
+    });
+  }
+
+  private handshake(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const auth = new DatabaseAuthenticator(this.options.credential);
+      let failed = false;
+      const fail = (error: Error) => {
+        if (failed) return;
+        failed = true;
+        this.internal = undefined;
+        reject(error);
+      };
+      this.socket.removeAllListeners("error");
+      this.socket.on("error", (error) => this.closed(error));
+      this.socket.on("close", () => this.closed(undefined));
+      this.socket.on("data", (chunk) => {
+        // The owner may give the connection back while reading (at ReadyForQuery) and must still flush what it read.
+        const owner = this.owner;
+        this.framer.push(chunk);
+        (owner ?? this.owner)?.onDatabaseReadDone();
+      });
+      this.internal = (type, frame) => {
+        try {
+          if (type === Backend.Authentication) {
+            const reply = auth.answer(parseAuthentication(frame));
+            if (reply) this.socket.write(reply);
+          } else if (type === Backend.BackendKeyData) {
+            ({ processId: this.processId, secretKey: this.secretKey } = parseBackendKeyData(frame));
+          } else if (type === Backend.ErrorResponse) {
+            fail(new DatabaseError(parseNoticeFields(frame)));
+          } else if (type === Backend.ReadyForQuery) {
+            this.internal = undefined;
+            if (!this.options.initQuery) resolve();
+            else this.run(this.options.initQuery).then(() => resolve(), (error: Error) => fail(error));
+          }
+        } catch (error) {
+          fail(error as Error);
+        }
+      };
+      this.closeWaiter = () => fail(this.closeError ?? new Error("the database closed the connection during startup"));
+      const parameters = new Map([["user", this.options.credential.username], ["database", this.options.database], ...this.options.settings]);
+      this.socket.write(startupMessage(parameters));
+    });
+  }
+
+  private closeWaiter: (() => void) | undefined;
+
+  /**
+   * Runs SQL as a simple query on a connection nobody has borrowed and waits for ReadyForQuery; resolves with the
+   * first column of the first row (text), rejects with the first error the database reports.
+   */
+  run(sql: string): Promise<string | undefined> {
+    return new Promise((resolve, reject) => {
+      let error: DatabaseError | undefined;
+      let value: string | undefined;
+      this.internal = (type, frame) => {
+        if (type === Backend.ErrorResponse) error ??= new DatabaseError(parseNoticeFields(frame));
+        else if (type === Backend.DataRow && value === undefined && frame.readInt16BE(5) > 0) {
+          const length = frame.readInt32BE(7);
+          if (length >= 0) value = frame.toString("utf8", 11, 11 + length);
+        } else if (type === Backend.ReadyForQuery) {
+          this.internal = undefined;
+          this.closeWaiter = undefined;
+          if (error) reject(error);
+          else resolve(value);
+        }
+      };
+      this.closeWaiter = () => reject(this.closeError ?? new Error("the database closed the connection"));
+      this.socket.write(query(sql));
+    });
+  }
+
+  message(type: number, frame: Buffer): void {
+    this.track(type, frame);
+    if (type === Backend.ErrorResponse && !this.internal) {
+      const fields = parseNoticeFields(frame);
+      const severity = fields.get("V") ?? fields.get("S");
+      if (severity === "FATAL" || severity === "PANIC") {
+        // The server is ending the connection; the borrower hears of it once, when the socket closes.
+        this.closeError = new DatabaseError(fields);
+        return;
+      }
+    }
+    if (this.internal) this.internal(type, frame);
+    else if (this.owner) this.owner.onDatabaseMessage(type, frame, true, true);
+    else this.idleMessage(type, frame);
+  }
+
+  piece(type: number, bytes: Buffer, _first: boolean, last: boolean): void {
+    if (this.owner && !this.internal) this.owner.onDatabaseMessage(type, bytes, false, last);
+  }
+
+  invalid(reason: string): void {
+    this.destroy(new Error(`the database broke the protocol: ${reason}`));
+  }
+
+  /** Keeps what every borrower relies on up to date: reported parameters and the transaction status. */
+  private track(type: number, frame: Buffer): void {
+    if (type === Backend.ReadyForQuery) this.transactionStatus = parseReadyForQuery(frame);
+    else if (type === Backend.ParameterStatus) {
+      const { name, value } = parseParameterStatus(frame);
+      this.parameters.set(name, value);
+    }
+  }
+
+  /** Idle in the pool only notices and parameter changes are normal; an error means the server is ending it. */
+  private idleMessage(type: number, frame: Buffer): void {
+    if (type === Backend.NoticeResponse || type === Backend.ParameterStatus || type === Backend.NotificationResponse) return;
+    if (type === Backend.ErrorResponse) this.destroy(new DatabaseError(parseNoticeFields(frame)));
+    else this.destroy(new Error(`unexpected message 0x${type.toString(16)} on an idle database connection`));
+  }
+
+  write(data: Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** Writes several buffers in one system call. */
+  writeAll(parts: readonly Buffer[]): void {
+    if (parts.length === 1) {
+      this.socket.write(parts[0]!);
+      return;
+    }
+    this.socket.cork();
+    for (const part of parts) this.socket.write(part);
+    this.socket.uncork();
+  }
+
+  /** Stops reading while the client cannot keep up, and resumes. */
+  pause(): void {
+    this.socket.pause();
+  }
+  resume(): void {
+    this.socket.resume();
+  }
+
+  get writableNeedDrain(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  onceDrain(callback: () => void): void {
+    this.socket.once("drain", callback);
+  }
+
+  /** Closes politely (Terminate). */
+  close(): void {
+    if (this.state === "closed") return;
+    this.socket.end(TERMINATE);
+    this.closed(undefined);
+  }
+
+  destroy(error: Error | undefined): void {
+    if (this.state === "closed") return;
+    this.socket.destroy();
+    this.closed(error);
+  }
+
+  private closed(error: Error | undefined): void {
+    if (error && !this.closeError) this.closeError = error;
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.socket.destroy();
+    this.closeWaiter?.();
+    this.closeWaiter = undefined;
+    this.internal = undefined;
+    const owner = this.owner;
+    this.owner = undefined;
+    owner?.onDatabaseClosed(this, this.closeError);
+    this.onClose?.(this, this.closeError);
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * Database connections shared by all clients, grouped by (user, database) because a connection is authenticated as
+ * one user to one database. The group sizes add up to at most maxConnections. A borrower gets an idle connection of
+ * its group at once, or a new one while there is room, or waits in line (first come, first served) for at most the
+ * borrow timeout. When the database cannot be reached the pool retries with backoff while anyone waits.
+ */
+import type { UserCredential } from "../auth/index.js";
+import { type ConnectOptions, DatabaseConnection, DatabaseError } from "./database-connection.js";
+
+export interface PoolKey {
+  user: string;
+  database: string;
+}
+
+export interface BorrowRequest extends PoolKey {
+  credential: UserCredential;
+  /** Client settings to open a new connection with. */
+  settings: ReadonlyMap<string, string>;
+}
+
+export type BorrowCallback = (error: Error | undefined, connection: DatabaseConnection | undefined) => void;
+
+interface Waiter {
+  request: BorrowRequest;
+  callback: BorrowCallback;
+  since: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface PoolOptions {
+  maxConnections: number;
+  maxIdleConnections: number;
+  borrowTimeoutMs: number;
+  /** Connection options shared by every connection (host, port, TLS, init_query). */
+  connect: Omit<ConnectOptions, "database" | "credential" | "settings">;
+  /** How long an idle connection above maxIdleConnections stays before it is closed. */
+  idleGraceMs?: number;
+  log: (level: "INFO" | "WARN" | "ERROR" | "DEBUG", message: string) => void;
+  observer?: PoolObserver;
+}
+
+/** Hooks for metrics. */
+export interface PoolObserver {
+  borrowed(latencyMs: number): void;
+  connectionRequested(): void;
+  connectionOpened(): void;
+  connectionFailed(): void;
+}
+
+export class BorrowTimeoutError extends Error {
+  constructor(readonly waitedMs: number) {
+    super(`Timed-out waiting to acquire database connection (connection_borrow_timeout is ${waitedMs / 1000} s)`);
+    this.name = "BorrowTimeoutError";
+  }
+}
+
+/** Refusals that retrying will not fix: wrong password, unknown database or role, and so on. */
+const PERMANENT_ERROR_CLASSES = ["28", "3D", "42"];
+
+class Group {
+  readonly idle: DatabaseConnection[] = [];
+  readonly waiters: Waiter[] = [];
+  /** Connections of the group, open or being opened. */
+  size = 0;
+  opening = 0;
+  readonly borrowed = new Set<DatabaseConnection>();
+  backoffMs = 0;
+  retryTimer: NodeJS.Timeout | undefined;
+  constructor(readonly key: string) {}
+}
+
+export interface GroupSnapshot {
+  user: string;
+  database: string;
+  connections: number;
+  idle: number;
+  borrowed: number;
+  opening: number;
+  waiting: number;
+  longestWaitMs: number;
+}
+
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5000;
+
+export class Pool {
+  private readonly groups = new Map<string, Group>();
+  private total = 0;
+  private closing = false;
+  private readonly reaper: NodeJS.Timeout;
+  /** Every connection, for metrics and the admin view. */
+  readonly connections = new Set<DatabaseConnection>();
+  /** Highest number of connections open at once. */
+  peakConnections = 0;
+
+  constructor(private readonly options: PoolOptions) {
+    this.reaper = setInterval(() => this.reapIdle(), 1000);
+    this.reaper.unref();
+  }
+
+  get size(): number {
+    return this.total;
+  }
+
+  get maxConnections(): number {
+    return this.options.maxConnections;
+  }
+
+  private group(request: PoolKey): Group {
+    const key = `${request.user}\u0000${request.database}`;
+    let group = this.groups.get(key);
+    if (!group) {
+      group = new Group(key);
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+
+  /** Calls back with a connection, possibly synchronously when one is idle. */
+  borrow(request: BorrowRequest, callback: BorrowCallback): void {
+    if (this.closing) {
+      callback(new Error("the proxy is shutting down"), undefined);
+      return;
+    }
+    const group = this.group(request);
+    const connection = group.waiters.length === 0 ? this.takeIdle(group) : undefined;
+    if (connection) {
+      this.options.observer?.borrowed(0);
+      callback(undefined, connection);
+      return;
+    }
+    const waiter: Waiter = { request, callback, since: performance.now(), timer: undefined };
+    const timeout = this.options.borrowTimeoutMs;
+    waiter.timer = setTimeout(() => this.expire(group, waiter), timeout);
+    group.waiters.push(waiter);
+    this.grow(group, request);
+  }
+
+  /** Gives back a connection that is idle (ReadyForQuery "I") and clean. */
+  release(connection: DatabaseConnection): void {
+    const group = this.group({ user: connection.user, database: connection.options.database });
+    group.borrowed.delete(connection);
+    connection.owner = undefined;
+    if (this.closing || connection.state === "closed") {
+      connection.close();
+      return;
+    }
+    this.place(group, connection);
+  }
+
+  /** Closes a connection that cannot be reused (mid-protocol when its client left, or it failed a reset). */
+  discard(connection: DatabaseConnection, reason: string): void {
+    if (connection.state !== "closed") this.options.log("INFO", `[dbConnection=${connection.id}] closing: ${reason}`);
+    connection.owner = undefined;
+    connection.destroy(undefined);
+  }
+
+  /** Hands a connection to the first waiter of its group, or to another group's waiter, or parks it idle. */
+  private place(group: Group, connection: DatabaseConnection): void {
+    const waiter = group.waiters.shift();
+    if (waiter) {
+      this.handOver(group, connection, waiter);
+      return;
+    }
+    if (this.total >= this.options.maxConnections) {
+      const starving = this.starvingGroup(group);
+      if (starving) {
+        // Another user or database waits and there is no room: this connection makes way for it.
+        connection.close();
+        this.grow(starving, starving.waiters[0]!.request);
+        return;
+      }
+    }
+    connection.state = "idle";
+    connection.idleSince = Date.now();
+    group.idle.push(connection);
+  }
+
+  private handOver(group: Group, connection: DatabaseConnection, waiter: Waiter): void {
+    clearTimeout(waiter.timer);
+    connection.state = "borrowed";
+    group.borrowed.add(connection);
+    this.options.observer?.borrowed(performance.now() - waiter.since);
+    waiter.callback(undefined, connection);
+  }
+
+  private takeIdle(group: Group): DatabaseConnection | undefined {
+    // Most recently used first: keeps a small hot set and lets the rest age out.
+    const connection = group.idle.pop();
+    if (!connection) return undefined;
+    connection.state = "borrowed";
+    group.borrowed.add(connection);
+    return connection;
+  }
+
+  private starvingGroup(except: Group): Group | undefined {
+    for (const group of this.groups.values()) {
+      if (group !== except && group.waiters.length > group.opening) return group;
+    }
+    return undefined;
+  }
+
+  /** Opens a connection for the group if the limit allows, making room by closing another group's idle one. */
+  private grow(group: Group, request: BorrowRequest): void {
+    if (group.waiters.length <= group.opening || group.retryTimer) return;
+    if (this.total >= this.options.maxConnections) {
+      const victim = this.idleElsewhere(group);
+      if (!victim) return;
+      victim.close();
+    }
+    this.open(group, request);
+  }
+
+  private idleElsewhere(group: Group): DatabaseConnection | undefined {
+    for (const other of this.groups.values()) {
+      if (other !== group && other.idle.length > 0) return other.idle.shift();
+    }
+    return undefined;
+  }
+
+  private open(group: Group, request: BorrowRequest): void {
+    this.total++;
+    group.size++;
+    group.opening++;
+    this.peakConnections = Math.max(this.peakConnections, this.total);
+    this.options.observer?.connectionRequested();
+    DatabaseConnection.open({
+      ...this.options.connect,
+      database: request.database,
+      credential: request.credential,
+      settings: request.settings,
+    }).then(
+      (connection) => {
+        group.opening--;
+        group.backoffMs = 0;
+        this.connections.add(connection);
+        this.options.observer?.connectionOpened();
+        connection.onClose = (closed, error) => this.forget(group, closed, error);
+        this.options.log("DEBUG", `[dbConnection=${connection.id}] opened for user ${request.user} database ${request.database}`);
+        this.place(group, connection);
+      },
+      (error: Error) => {
+        group.opening--;
+        group.size--;
+        this.total--;
+        this.options.observer?.connectionFailed();
+        this.connectFailed(group, error);
+      },
+    );
+  }
+
+  private connectFailed(group: Group, error: Error): void {
+    if (error instanceof DatabaseError && PERMANENT_ERROR_CLASSES.some((c) => error.code.startsWith(c))) {
+      // Every waiter of the group would get the same answer: give it to them now.
+      for (const waiter of group.waiters.splice(0)) {
+        clearTimeout(waiter.timer);
+        waiter.callback(error, undefined);
+      }
+      return;
+    }
+    group.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, group.backoffMs * 2));
+    this.options.log("WARN", `cannot connect to the database (${error.message}); retrying in ${group.backoffMs} ms`);
+    group.retryTimer = setTimeout(() => {
+      group.retryTimer = undefined;
+      const next = group.waiters[0];
+      if (next) this.grow(group, next.request);
+    }, group.backoffMs);
+    group.retryTimer.unref();
+  }
+
+  private forget(group: Group, connection: DatabaseConnection, error: Error | undefined): void {
+    this.connections.delete(connection);
+    group.borrowed.delete(connection);
+    this.total--;
+    group.size--;
+    const idleAt = group.idle.indexOf(connection);
+    if (idleAt >= 0) group.idle.splice(idleAt, 1);
+    if (error && !this.closing) this.options.log("WARN", `[dbConnection=${connection.id}] closed by the database: ${error.message}`);
+    if (this.closing) return;
+    // Room was freed: whoever waits longest, in any group, may open one.
+    const waiting = group.waiters[0] ? group : this.starvingGroup(group);
+    if (waiting) this.grow(waiting, waiting.waiters[0]!.request);
+  }
+
+  private expire(group: Group, waiter: Waiter): void {
+    const at = group.waiters.indexOf(waiter);
+    if (at < 0) return;
+    group.waiters.splice(at, 1);
+    waiter.callback(new BorrowTimeoutError(this.options.borrowTimeoutMs), undefined);
+  }
+
+  /** Withdraws a waiting borrow (its client left). */
+  cancel(request: BorrowRequest, callback: BorrowCallback): void {
+    const group = this.group(request);
+    const at = group.waiters.findIndex((w) => w.callback === callback);
+    if (at < 0) return;
+    clearTimeout(group.waiters[at]!.timer);
+    group.waiters.splice(at, 1);
+  }
+
+  /** Closes idle connections beyond the idle limit once they have been idle for the grace period. */
+  private reapIdle(): void {
+    const grace = this.options.idleGraceMs ?? 30_000;
+    let idle = 0;
+    for (const group of this.groups.values()) idle += group.idle.length;
+    const now = Date.now();
+    for (const group of this.groups.values()) {
+      while (idle > this.options.maxIdleConnections && group.idle.length > 0 && now - group.idle[0]!.idleSince >= grace) {
+        group.idle.shift()!.close();
+        idle--;
+      }
+    }
+  }
+
+  /** Drops idle connections: after a failover they point at a server that is gone. */
+  closeIdle(): void {
+    for (const group of this.groups.values()) for (const connection of group.idle.splice(0)) connection.close();
+  }
+
+  snapshot(): GroupSnapshot[] {
+    const now = performance.now();
+    return [...this.groups.values()].map((group) => {
+      const [user = "", database = ""] = group.key.split("\u0000");
+      return {
+        user,
+        database,
+        connections: group.size,
+        idle: group.idle.length,
+        borrowed: group.borrowed.size,
+        opening: group.opening,
+        waiting: group.waiters.length,
+        longestWaitMs: group.waiters[0] ? Math.round(now - group.waiters[0].since) : 0,
+      };
+    });
+  }
+
+  get waiting(): number {
+    let n = 0;
+    for (const group of this.groups.values()) n += group.waiters.length;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.reaper);
+    for (const group of this.groups.values()) {
+      clearTimeout(group.retryTimer);
+      for (const waiter of group.waiters.splice(0)) {
+        clearTimeout(waiter.timer);
+        waiter.callback(new Error("the proxy is shutting down"), undefined);
+      }
+    }
+    for (const connection of [...this.connections]) connection.close();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Parse functions for the frontend (client to server) messages the proxy reads, one per message type. Each takes the
+ * whole message (header included) and returns plain values; offsets let callers rewrite a message without reparsing.
+ */
+import { StartupCode } from "./message-types.js";
+
+export class ProtocolError extends Error {
+  constructor(
+    message: string,
+    /** SQLSTATE to report to the peer. */
+    readonly code = "08P01",
+  ) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+/** Reads a NUL-terminated string at `offset`; returns it and the offset after the NUL. */
+export function readCString(buf: Buffer, offset: number, end = buf.length): { value: string; next: number } {
+  const nul = buf.indexOf(0, offset);
+  if (nul < 0 || nul >= end) throw new ProtocolError("string without its terminating NUL");
+  return { value: buf.toString("utf8", offset, nul), next: nul + 1 };
+}
+
+/** The first message of a connection: untyped, length-prefixed. PostgreSQL caps it at 10,000 bytes. */
+export const MAX_STARTUP_BYTES = 10_000;
+
+export type StartupRequest =
+  | { kind: "startup"; protocolVersion: number; parameters: Map<string, string> }
+  | { kind: "ssl" }
+  | { kind: "gssenc" }
+  | { kind: "cancel"; processId: number; secretKey: number };
+
+/** `message` is the whole startup packet, length included. */
+export function parseStartupRequest(message: Buffer): StartupRequest {
+  if (message.length < 8) throw new ProtocolError(`startup packet of ${message.length} bytes is too short`);
+  const code = message.readInt32BE(4);
+  if (code === StartupCode.SSLRequest) return { kind: "ssl" };
+  if (code === StartupCode.GSSENCRequest) return { kind: "gssenc" };
+  if (code === StartupCode.CancelRequest) {
+    if (message.length !== 16) throw new ProtocolError("CancelRequest must be 16 bytes");
+    return { kind: "cancel", processId: message.readInt32BE(8), secretKey: message.readInt32BE(12) };
+  }
+  const major = code >>> 16;
+  if (major !== 3) {
+    throw new ProtocolError(`unsupported frontend protocol ${major}.${code & 0xffff}: server supports 3.0`, "0A000");
+  }
+  const parameters = new Map<string, string>();
+  let offset = 8;
+  while (offset < message.length) {
+    if (message[offset] === 0) break;
+    const name = readCString(message, offset);
+    const value = readCString(message, name.next);
+    parameters.set(name.value, value.value);
+    offset = value.next;
+  }
+  return { kind: "startup", protocolVersion: code, parameters };
+}
+
+/** Query: the SQL text. */
+export function parseQuery(frame: Buffer): string {
+  // The text ends with a NUL just before the end of the message.
+  return frame.toString("utf8", 5, frame.length - 1);
+}
+
+export interface ParseMessage {
+  statementName: string;
+  query: string;
+  /** Offset where the statement name's bytes start and where the query starts (just after the name's NUL). */
+  nameStart: number;
+  queryStart: number;
+}
+
+export function parseParse(frame: Buffer): ParseMessage {
+  const name = readCString(frame, 5);
+  const query = readCString(frame, name.next);
+  return { statementName: name.value, query: query.value, nameStart: 5, queryStart: name.next };
+}
+
+export interface BindMessage {
+  portal: string;
+  statementName: string;
+  /** Offsets of the statement name and of what follows its NUL (parameter formats and values). */
+  statementStart: number;
+  restStart: number;
+}
+
+export function parseBind(frame: Buffer): BindMessage {
+  const portal = readCString(frame, 5);
+  const statement = readCString(frame, portal.next);
+  return { portal: portal.value, statementName: statement.value, statementStart: portal.next, restStart: statement.next };
+}
+
+/** Describe and Close: 'S' (statement) or 'P' (portal), and the name. */
+export interface TargetMessage {
+  target: "S" | "P";
+  name: string;
+}
+
+export function parseTarget(frame: Buffer): TargetMessage {
+  const target = frame[5];
+  if (target !== 0x53 && target !== 0x50) throw new ProtocolError("Describe/Close target must be 'S' or 'P'");
+  return { target: target === 0x53 ? "S" : "P", name: readCString(frame, 6).value };
+}
+
+/** PasswordMessage (md5, cleartext): the password string. */
+export function parsePasswordMessage(frame: Buffer): string {
+  return readCString(frame, 5).value;
+}
+
+export interface SaslInitialResponse {
+  mechanism: string;
+  /** Client-first-message; empty when the client sent -1. */
+  data: Buffer;
+}
+
+export function parseSaslInitialResponse(frame: Buffer): SaslInitialResponse {
+  const mechanism = readCString(frame, 5);
+  if (mechanism.next + 4 > frame.length) throw new ProtocolError("SASLInitialResponse is truncated");
+  const length = frame.readInt32BE(mechanism.next);
+  const start = mechanism.next + 4;
+  if (length < 0) return { mechanism: mechanism.value, data: Buffer.alloc(0) };
+  if (start + length > frame.length) throw new ProtocolError("SASLInitialResponse data overruns the message");
+  return { mechanism: mechanism.value, data: frame.subarray(start, start + length) };
+}
+
+/** SASLResponse: the raw data. */
+export function parseSaslResponse(frame: Buffer): Buffer {
+  return frame.subarray(5);
+}

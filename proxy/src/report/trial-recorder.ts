@@ -1,0 +1,143 @@
+/**
+ * The trial report: live traffic turned into the assessor's LogEvents and fed to the assessor's own analysis, so
+ * sessions, pin reasons and the pin ratio are computed exactly as `proxyfit assess` computes them from logs. What
+ * only the proxy can see (database connections actually open, clients waiting for one) is sampled once a second
+ * and reported as the replay section: observed, not simulated.
+ */
+import type { Analysis, LogEvent, ReplayReport, Report } from "@proxyfit/assessor";
+import type { ClientConnection } from "../client/client-connection.js";
+import type { TrafficObserver } from "../client/services.js";
+
+export interface TrialSample {
+  clientConnections: number;
+  databaseConnections: number;
+  pinnedConnections: number;
+  waitingClients: number;
+}
+
+export interface TrialLimits {
+  maxConnections: number;
+  maxConnectionsPercent: number;
+  proxyConnectionLimit: number;
+}
+
+const SOURCE_FILE = "trial-proxy";
+/** Widen buckets beyond this many so a long trial keeps a bounded series. */
+const MAX_BUCKETS = 3600;
+
+export class TrialRecorder implements TrafficObserver {
+  private line = 0;
+  private readonly startedAt = Date.now();
+  private bucketSeconds = 1;
+  private readonly series: Record<keyof TrialSample, number[]> = {
+    clientConnections: [],
+    databaseConnections: [],
+    pinnedConnections: [],
+    waitingClients: [],
+  };
+  private readonly peaks: TrialSample = { clientConnections: 0, databaseConnections: 0, pinnedConnections: 0, waitingClients: 0 };
+  private borrowWaits = { count: 0, maxWaitMs: 0, totalWaitMs: 0 };
+  private finished: Report | undefined;
+
+  constructor(
+    private readonly analysis: Analysis,
+    private readonly limits: TrialLimits,
+  ) {}
+
+  private add(client: ClientConnection, event: Omit<LogEvent, "time" | "backendId" | "source">): void {
+    if (this.finished) return;
+    this.analysis.add({ ...event, time: Date.now(), backendId: client.id, source: { file: SOURCE_FILE, line: ++this.line } });
+  }
+
+  connected(client: ClientConnection): void {
+    this.add(client, {
+      kind: "connection_authorized",
+      user: client.user,
+      database: client.database,
+      application: client.application,
+      clientAddress: client.address,
+    });
+  }
+
+  request(client: ClientConnection, kind: "statement" | "parse" | "bind" | "execute", text: string, statementName?: string): void {
+    this.add(client, {
+      kind,
+      statement: text,
+      protocol: kind === "statement" ? "simple" : "extended",
+      ...(statementName !== undefined ? { statementName } : {}),
+    });
+  }
+
+  disconnected(client: ClientConnection): void {
+    this.add(client, { kind: "disconnection" });
+  }
+
+  /** One sample of what the proxy sees; call about once a second. */
+  sample(now: TrialSample, at = Date.now()): void {
+    const bucket = Math.floor((at - this.startedAt) / 1000 / this.bucketSeconds);
+    if (bucket >= MAX_BUCKETS) this.widen();
+    const index = Math.floor((at - this.startedAt) / 1000 / this.bucketSeconds);
+    for (const key of Object.keys(this.series) as Array<keyof TrialSample>) {
+      const values = this.series[key];
+      while (values.length <= index) values.push(0);
+      values[index] = Math.max(values[index]!, now[key]);
+      this.peaks[key] = Math.max(this.peaks[key], now[key]);
+    }
+  }
+
+  borrowWaited(ms: number): void {
+    if (ms <= 0) return;
+    this.borrowWaits.count++;
+    this.borrowWaits.totalWaitMs += ms;
+    this.borrowWaits.maxWaitMs = Math.max(this.borrowWaits.maxWaitMs, ms);
+  }
+
+  private widen(): void {
+    this.bucketSeconds *= 2;
+    for (const key of Object.keys(this.series) as Array<keyof TrialSample>) {
+      const values = this.series[key];
+      const merged: number[] = [];
+      for (let i = 0; i < values.length; i += 2) merged.push(Math.max(values[i]!, values[i + 1] ?? 0));
+      this.series[key] = merged;
+    }
+  }
+
+  /** The report; the analysis closes the sessions still open, so this is called once, when the proxy stops. */
+  report(): Report {
+    if (this.finished) return this.finished;
+    const report = this.analysis.report();
+    this.finished = { ...report, source: "trial-proxy", replay: this.replay() };
+    return this.finished;
+  }
+
+  private replay(): ReplayReport {
+    const p99 = (values: number[]) => {
+      if (values.length === 0) return 0;
+      const sorted = [...values].sort((a, b) => a - b);
+      return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
+    };
+    const { clientConnections, databaseConnections, pinnedConnections } = this.peaks;
+    return {
+      bucketSeconds: this.bucketSeconds,
+      start: new Date(this.startedAt).toISOString(),
+      series: this.series,
+      peaks: { clientConnections, databaseConnections, pinnedConnections },
+      p99: {
+        clientConnections: p99(this.series.clientConnections),
+        databaseConnections: p99(this.series.databaseConnections),
+        pinnedConnections: p99(this.series.pinnedConnections),
+      },
+      multiplexingFactor: databaseConnections === 0 ? 0 : clientConnections / databaseConnections,
+      maxConnections: this.limits.maxConnections,
+      maxConnectionsPercent: this.limits.maxConnectionsPercent,
+      proxyConnectionLimit: this.limits.proxyConnectionLimit,
+      borrowWaits: { ...this.borrowWaits, periods: [] },
+      // Without a proxy every client connection would have been a database connection.
+      baseline: {
+        peakConcurrentSessions: clientConnections,
+        maxConnections: this.limits.maxConnections,
+        exceeded: clientConnections > this.limits.maxConnections,
+      },
+    };
+  }
+}
