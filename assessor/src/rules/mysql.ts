@@ -2,6 +2,7 @@ import { MYSQL_DIALECT, type Token, tokenize } from "../statements/lexer.js";
 import {
   functionCalls,
   identifier,
+  isComplete,
   isPunctuation,
   keyword,
   splitStatements,
@@ -231,17 +232,4 @@ function isRoutineDefinition(tokens: Token[]): boolean {
       return word !== undefined && ROUTINES.has(word);
     }
   }
-}
-
-/** No string, identifier or comment cut off, and balanced parentheses: the statement text looks whole. */
-function isComplete(tokens: readonly Token[]): boolean {
-  let depth = 0;
-  let executable = 0;
-  for (const token of tokens) {
-    if (token.unterminated) return false;
-    if (isPunctuation(token, "(")) depth++;
-    else if (isPunctuation(token, ")")) depth--;
-    else if (token.kind === "executable_comment") executable += token.text === "*/" ? -1 : 1;
-  }
-  return depth === 0 && executable === 0;
 }

@@ -118,10 +118,19 @@ function selectIntoTemporary(tokens: Token[], findings: FindingCollector): void 
   }
 }
 
+const CREATE_MODIFIERS = new Set(["or", "replace", "global", "local", "temp", "temporary", "unlogged"]);
+
+/** CREATE [modifiers] TABLE ... AS query, or CREATE MATERIALIZED VIEW ... AS query: the query runs now. */
 function isCreateTableAs(tokens: Token[]): boolean {
   if (keyword(tokens[0]) !== "create") return false;
+  const object = tokens
+    .slice(1, 6)
+    .map(keyword)
+    .find((word) => word === undefined || !CREATE_MODIFIERS.has(word));
+  if (object !== "table" && object !== "materialized") return false;
   const as = tokens.findIndex((token) => keyword(token) === "as");
-  return as !== -1 && ["select", "with", "values", "table", "("].includes(keyword(tokens[as + 1]) ?? tokens[as + 1]?.text ?? "");
+  const query = tokens[as + 1];
+  return as !== -1 && (isPunctuation(query, "(") || ["select", "with", "values", "table"].includes(keyword(query) ?? ""));
 }
 
 function isAnalyzeOption(token: Token): boolean {

@@ -8,11 +8,15 @@ import { isPunctuation, keyword } from "./token-statements.js";
  * only in literal values, spacing, case or comments normalize to the same text.
  */
 export function normalizeStatement(text: string, dialect: Dialect): string {
-  const tokens = tokenize(text, dialect);
-  while (isPunctuation(tokens[tokens.length - 1], ";")) tokens.pop();
+  return normalizeTokens(tokenize(text, dialect));
+}
+
+export function normalizeTokens(tokens: readonly Token[]): string {
+  let end = tokens.length;
+  while (isPunctuation(tokens[end - 1], ";")) end--;
   const parts: string[] = [];
   let previous: Token | undefined;
-  for (let i = 0; i < tokens.length; i++) {
+  for (let i = 0; i < end; i++) {
     const token = tokens[i]!;
     const list = literalListEnd(tokens, i);
     if (list !== undefined) {

@@ -88,3 +88,16 @@ export function callArguments(tokens: readonly Token[], call: FunctionCall): Tok
   const inside = tokens.slice(from, end);
   return inside.length === 0 ? [] : splitTopLevel(inside);
 }
+
+/** No string, identifier or comment cut off, and balanced parentheses: the text looks whole, not truncated. */
+export function isComplete(tokens: readonly Token[]): boolean {
+  let depth = 0;
+  let executable = 0;
+  for (const token of tokens) {
+    if (token.unterminated) return false;
+    if (isPunctuation(token, "(")) depth++;
+    else if (isPunctuation(token, ")")) depth--;
+    else if (token.kind === "executable_comment") executable += token.text === "*/" ? -1 : 1;
+  }
+  return depth === 0 && executable === 0;
+}

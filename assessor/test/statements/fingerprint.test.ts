@@ -1,0 +1,64 @@
+import { describe, expect, test } from "vitest";
+import { loadStatementFingerprinter } from "../../src/rules/index.js";
+
+describe("MySQL fingerprints (lexical, pt-query-digest style)", async () => {
+  const fingerprint = await loadStatementFingerprinter("mysql");
+
+  test("literals, IN-list length, spacing, case and comments do not change the fingerprint", () => {
+    const variants = [
+      "SELECT * FROM orders WHERE id IN (1, 2, 3) AND status = 'new'",
+      "select *  from orders\n where id in (42) and status = \"paid\" -- retry",
+      "SELECT * FROM orders /* app=web */ WHERE id IN (-7,8) AND status = 'x' # note",
+    ];
+    const results = variants.map(fingerprint);
+    expect(results[0]!.normalized).toBe("select * from orders where id in(?+) and status = ?");
+    expect(results[0]!.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    for (const result of results) expect(result).toEqual(results[0]);
+  });
+
+  test("multi-row VALUES collapse; different tables or columns do not", () => {
+    const one = fingerprint("INSERT INTO t (a, b) VALUES (1, 'x')");
+    const many = fingerprint("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y'), (3, NULL)");
+    expect(one.normalized).toBe("insert into t(a, b) values(?+)");
+    expect(many.normalized).toBe("insert into t(a, b) values(?, ?), (?, ?), (?, null)");
+    expect(fingerprint("INSERT INTO t (a, b) VALUES (5, 'z'), (6, 'w')")).toEqual(one);
+    expect(fingerprint("INSERT INTO u (a, b) VALUES (1, 'x')").fingerprint).not.toBe(one.fingerprint);
+    expect(fingerprint("SELECT a FROM t").fingerprint).not.toBe(fingerprint("SELECT b FROM t").fingerprint);
+  });
+
+  test("executable comments are kept; quoted identifiers keep their case; variables fold", () => {
+    expect(fingerprint("/*!40101 SET @OLD = @@SQL_MODE */").normalized).toBe("/*!40101 set @old = @@sql_mode */");
+    expect(fingerprint("SELECT `Col` FROM `T` WHERE x = -1.5e3").normalized).toBe("select `Col` from `T` where x = ?");
+    expect(fingerprint("SELECT 1;").normalized).toBe("select ?");
+  });
+
+  test("truncated and empty text still fingerprints", () => {
+    expect(fingerprint("SELECT * FROM t WHERE a = 'cut").normalized).toBe("select * from t where a = ?");
+    expect(fingerprint("").normalized).toBe("");
+  });
+});
+
+describe("PostgreSQL fingerprints (libpg-query)", async () => {
+  const fingerprint = await loadStatementFingerprinter("postgresql");
+
+  test("the parse-tree fingerprint ignores literal values, IN-list length and formatting", () => {
+    const a = fingerprint("SELECT * FROM orders WHERE id IN (1, 2, 3) AND status = 'new'");
+    const b = fingerprint("select *\n  from orders where id in ($1) and status = 'paid'");
+    expect(a.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(b.fingerprint).toBe(a.fingerprint);
+    expect(a.normalized).toBe("SELECT * FROM orders WHERE id IN ($1, $2, $3) AND status = $4");
+    expect(fingerprint("SELECT * FROM invoices WHERE id = 1").fingerprint).not.toBe(a.fingerprint);
+  });
+
+  test("text the parser rejects falls back to the lexical normalization", () => {
+    const truncated = fingerprint("SELECT * FROM orders WHERE status = 'pai");
+    expect(truncated.normalized).toBe("select * from orders where status = ?");
+    expect(truncated.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(fingerprint("SELECT * FROM orders WHERE status = 'ne")).toEqual(truncated);
+    expect(fingerprint("").fingerprint).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+test("an unknown engine is named in the error", async () => {
+  await expect(loadStatementFingerprinter("oracle" as "mysql")).rejects.toThrow('Unknown engine "oracle"');
+});
