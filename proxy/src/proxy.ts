@@ -37,6 +37,8 @@ export interface ClientSnapshot {
   state: string;
   connectedAt: string;
   databaseConnection: number | undefined;
+  /** The rule that pinned the session, and RDS Proxy's wording of it. */
+  pinRule: string | undefined;
   pinReason: string | undefined;
 }
 
@@ -239,6 +241,7 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
       state: client.state,
       connectedAt: new Date(client.connectedAt).toISOString(),
       databaseConnection: client.db?.id,
+      pinRule: client.pinnedBy?.rule,
       pinReason: client.pinnedBy?.reason,
     }));
 

@@ -141,11 +141,17 @@ export class ScramServerExchange {
 
 /** The client side toward the database. */
 export class ScramClientExchange {
-  private readonly clientNonce = nonce();
-  private readonly clientFirstBare = `n=*,r=${this.clientNonce}`;
+  private readonly clientFirstBare: string;
   private expectedServerSignature: Buffer | undefined;
 
-  constructor(private readonly password: string) {}
+  constructor(
+    private readonly password: string,
+    private readonly clientNonce = nonce(),
+    username = "*",
+  ) {
+    // PostgreSQL ignores the SCRAM user name (the startup packet's counts); "*" is what the proxy sends.
+    this.clientFirstBare = `n=${username},r=${clientNonce}`;
+  }
 
   clientFirst(): string {
     return `n,,${this.clientFirstBare}`;
