@@ -84,6 +84,7 @@ function set(words: (string | undefined)[], findings: FindingCollector): void {
   const scope = words[1];
   if (scope === "local") findings.add("pg.set_local", parameterName(words.slice(2)));
   else if (scope === "transaction") findings.add("pg.set_local", "SET TRANSACTION");
+  else if (scope === "constraints") findings.add("pg.set_local", "SET CONSTRAINTS");
   else if (scope === "session" && words[2] !== "authorization") findings.add("pg.set", parameterName(words.slice(2)));
   else findings.add("pg.set", parameterName(words.slice(1)));
 }

@@ -114,6 +114,10 @@ function classifyStatement(node: Node, findings: FindingCollector): void {
     case "DiscardStmt":
       findings.add("pg.discard", `DISCARD ${String(body.target ?? "").replace("DISCARD_", "")}`);
       return;
+    case "ConstraintsSetStmt":
+      // SET CONSTRAINTS lasts for the transaction, like SET LOCAL.
+      findings.add("pg.set_local", "SET CONSTRAINTS");
+      return;
     case "ListenStmt":
       findings.add("pg.listen", `LISTEN ${String(body.conditionname ?? "")}`);
       return;

@@ -22,6 +22,11 @@ export const POSTGRES_CASES: Case[] = [
   { sql: "SET LOCAL statement_timeout = '5s'", rules: ["pg.set_local"] },
   { sql: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", rules: ["pg.set_local"] },
   { sql: "SET TRANSACTION READ ONLY", rules: ["pg.set_local"] },
+  { sql: "SET CONSTRAINTS ALL DEFERRED", rules: ["pg.set_local"] },
+  { sql: "SET CONSTRAINTS fk_a, fk_b IMMEDIATE", rules: ["pg.set_local"] },
+  { sql: "ALTER ROLE app SET search_path = app", rules: [] },
+  { sql: "ALTER DATABASE app SET statement_timeout = '5s'", rules: [] },
+  { sql: "CREATE FUNCTION f() RETURNS int LANGUAGE sql SET search_path = app AS 'SELECT 1'", rules: [] },
   { sql: "SELECT set_config('request.jwt.claims', $1, true)", rules: ["pg.set_local"] },
   // pg.set_config: anywhere in a statement.
   { sql: "SELECT set_config('search_path', 'app', false)", rules: ["pg.set_config"] },
