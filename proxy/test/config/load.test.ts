@@ -38,7 +38,7 @@ describe("loadSettings", () => {
   });
 
   test("file, then environment, then flags", () => {
-    const conf = file("proxy.conf", "[proxyfit]\n; comment\nmax_connections_percent = 80\nconnection_borrow_timeout = 30\ninit_query = "SET TIME ZONE 'UTC'"\n");
+    const conf = file("proxy.conf", `[proxyfit]\n; comment\nmax_connections_percent = 80\nconnection_borrow_timeout = 30\ninit_query = "SET TIME ZONE 'UTC'"\n`);
     const s = loadSettings({
       file: conf,
       env: { PROXYFIT_MAX_CONNECTIONS_PERCENT: "70", PROXYFIT_TARGET: TARGET, UNRELATED: "x" },
