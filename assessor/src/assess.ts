@@ -1,7 +1,8 @@
 import { type Analysis, createAnalysis } from "./analysis/analysis.js";
 import type { Engine, LogEvent } from "./events/log-event.js";
 import { DETECTION_LINES, detectFormat, formatById } from "./formats/index.js";
-import type { FormatDetection, FormatId, LogFormat, LogParser } from "./formats/log-format.js";
+import type { EmitEvent, FormatDetection, FormatId, LogFormat, LogParser } from "./formats/log-format.js";
+import { MysqlLogReconciler } from "./formats/mysql-merge.js";
 import { InputError } from "./input/input-error.js";
 import { type LineBatch, type LineReaderResult, readLines } from "./input/line-reader.js";
 import type { LogInput } from "./input/log-input.js";
@@ -144,8 +145,15 @@ function priceSource(live: AssessOptions["livePricing"]): PriceSource {
   return new PriceListApiSource(typeof live === "object" && live.endpoint ? { endpoint: live.endpoint } : {});
 }
 
-/** Feeds the events of all inputs to the analysis in time order (a k-way merge of per-input queues). */
+/**
+ * Feeds the events of all inputs to the analysis in time order (a k-way merge of per-input queues). A MySQL general
+ * log and slow log of the same server are reconciled, so a statement both show counts once.
+ */
 async function mergeTimelines(cursors: InputCursor[], analysis: Analysis, signal?: AbortSignal): Promise<void> {
+  const add: EmitEvent = (event) => analysis.add(event);
+  const formats = new Set(cursors.map((c) => c.format.id));
+  const reconciler =
+    formats.has("mysql-general") && formats.has("mysql-slow") ? new MysqlLogReconciler() : undefined;
   await Promise.all(cursors.map((c) => c.fill(signal)));
   const live = cursors.filter((c) => !c.exhausted);
   while (live.length > 0) {
@@ -154,12 +162,14 @@ async function mergeTimelines(cursors: InputCursor[], analysis: Analysis, signal
       if (live[i]!.peekTime() < live[next]!.peekTime()) next = i;
     }
     const cursor = live[next]!;
-    analysis.add(cursor.take());
+    if (reconciler) reconciler.push(cursor.take(), cursor.format.id, add);
+    else add(cursor.take());
     if (cursor.isEmpty()) {
       await cursor.fill(signal);
       if (cursor.exhausted) live.splice(next, 1);
     }
   }
+  reconciler?.end(add);
 }
 
 /** One input being read: its line batches, its parser, and the events parsed but not yet merged. */

@@ -54,6 +54,9 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
   let lastEvent = Number.NEGATIVE_INFINITY;
   let latestStart = Number.NEGATIVE_INFINITY;
   let longestDuration = 0;
+  let statements = 0;
+  let statementsWithDuration = 0;
+  let wholeSecondTimes = true;
   const replay = options.replay ? new ConnectionReplay(options.replay) : undefined;
   let nextSweep = REPLAY_BACKLOG;
 
@@ -83,6 +86,12 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
       const duration = event.durationMs ?? 0;
       if (duration > longestDuration) longestDuration = duration;
       if (event.time + duration > lastEvent) lastEvent = event.time + duration;
+      if (event.kind === "statement" || event.kind === "execute") {
+        statements++;
+        if (event.durationMs !== undefined) statementsWithDuration++;
+        // The time a line was logged at: whole seconds everywhere means a prefix with %t.
+        if (wholeSecondTimes && (event.time + duration) % 1000 !== 0) wholeSecondTimes = false;
+      }
       tracker.add(event);
       if (replay && replay.backlog >= nextSweep) {
         // Lines written at completion carry their start time, so events arrive out of order by up to the longest
@@ -123,8 +132,24 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
         },
         sessions,
         topPinningStatements: tally.topStatements(TOP_STATEMENTS),
-        ...(replay ? { replay: replay.report() } : {}),
+        ...(replay ? { replay: replay.report(replayNotes(statements, statementsWithDuration, wholeSecondTimes)) } : {}),
       };
     },
   };
+}
+
+/** What the logs' settings cost the replay, and which setting fixes it. */
+function replayNotes(statements: number, withDuration: number, wholeSeconds: boolean): string[] {
+  const notes: string[] = [];
+  if (statements > 0 && wholeSeconds) {
+    notes.push(
+      "Log timestamps have whole-second precision (PostgreSQL %t, or a slow log's # Time): sessions and transactions within the same second cannot be told apart, so peaks are approximate. Use %m in log_line_prefix.",
+    );
+  }
+  if (statements > 0 && withDuration < statements / 2) {
+    notes.push(
+      "Most statements were logged without a duration, so they count as instantaneous and only explicit transactions have length: database-connection peaks are a lower bound. Set log_min_duration_statement = 0 (MySQL: the slow log with long_query_time = 0).",
+    );
+  }
+  return notes;
 }

@@ -103,7 +103,7 @@ export class ConnectionReplay implements SessionTimelineListener {
     this.pending.drain(watermark, (time, kind) => this.apply(time, kind));
   }
 
-  report(): ReplayReport {
+  report(notes: string[] = []): ReplayReport {
     this.advance(Number.POSITIVE_INFINITY);
     if (this.origin !== undefined) this.commitInstant();
     this.endWaitingPeriod(this.swept);
@@ -139,6 +139,7 @@ export class ConnectionReplay implements SessionTimelineListener {
         ...(maxConnections === undefined ? {} : { maxConnections }),
         exceeded: maxConnections !== undefined && this.peakClients.value > maxConnections,
       },
+      notes,
     };
   }
 

@@ -151,6 +151,8 @@ export interface ReplayReport {
   };
   /** Without a proxy: every client session holds a server connection for its whole life. */
   baseline: { peakConcurrentSessions: number; at?: string; maxConnections?: number; exceeded: boolean };
+  /** What limits the replay's accuracy for these logs (coarse timestamps, no durations), with the setting to change. */
+  notes: string[];
 }
 
 export interface ConfigFinding {

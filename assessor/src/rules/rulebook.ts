@@ -59,7 +59,11 @@ export interface PinFinding {
 export interface Classification {
   /** Empty when the statement does not pin. */
   findings: PinFinding[];
-  /** "parser": the real SQL parser classified it. "lexical": the text did not parse (truncated?) and a token scan did. */
+  /**
+   * "fast-path": decided by the first keyword and a scan for pinning function names. "parser": the statement was
+   * analysed whole (PostgreSQL: by the real parser; MySQL: by the tokenizer). "lexical": the text is visibly
+   * incomplete (truncated in the log) or the parser rejected it, and a token scan classified it instead.
+   */
   method: "parser" | "lexical" | "fast-path";
 }
 

@@ -36,6 +36,11 @@ export interface OpenSession {
   startFrom: "connection" | "first-event";
   /** End of the latest thing seen: event time plus its duration. */
   lastActivity: number;
+  /**
+   * Where the session's timeline stands: the end of its last statement as laid out for the replay. A session runs
+   * one statement at a time, so the next one cannot start before this, even when coarse log timestamps say so.
+   */
+  timelineAt: number;
   authorized: boolean;
   transactions: number;
   statements: number;
@@ -161,8 +166,9 @@ export class SessionTracker {
   private runStatement(session: OpenSession, event: LogEvent, statement: StatementToClassify): void {
     session.statements++;
     if (!session.wrote && !isReadOnly(statement.text)) session.wrote = true;
-    const from = event.time;
-    const to = event.time + (event.durationMs ?? 0);
+    const from = Math.max(event.time, session.timelineAt);
+    const to = from + (event.durationMs ?? 0);
+    session.timelineAt = to;
     let releaseAt: number | undefined;
     for (const effect of transactionEffects(statement.text, this.engine)) {
       if (effect === "begin" && session.inTransactionSince === undefined) {
@@ -232,6 +238,7 @@ export class SessionTracker {
       start: event.time,
       startFrom: from,
       lastActivity: event.time,
+      timelineAt: event.time,
       authorized: false,
       transactions: 0,
       statements: 0,
@@ -267,7 +274,7 @@ export class SessionTracker {
     if (!session) return;
     this.open.delete(backendId);
     const end = Math.max(at, session.start);
-    this.timeline?.closed(session, Math.max(end, connectedUntil ?? end));
+    this.timeline?.closed(session, Math.max(end, session.timelineAt, connectedUntil ?? end));
     // A connection that never authenticated and ran nothing (a failed login, a port probe) is not a client session.
     if (!session.authorized && session.statements === 0 && session.startFrom === "connection") return;
     this.onClose(toReport(session, end, endFrom), session);

@@ -1,0 +1,58 @@
+import { execFile } from "node:child_process";
+import { copyFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { startMariadb } from "../servers/mariadb.js";
+import { startPostgres } from "../servers/postgres.js";
+import { runMysqlWorkload } from "../workload/mysql.js";
+import { runPostgresWorkload } from "../workload/postgres.js";
+
+const execFileAsync = promisify(execFile);
+const SAMPLES = resolve(fileURLToPath(import.meta.url), "../../../../samples");
+
+/**
+ * Regenerates samples/ (`npm run samples`): real logs of throwaway servers running the workload generators plus
+ * pgbench traffic, both a connection pool's long sessions and per-transaction connections (a Lambda's pattern).
+ */
+async function postgresSample(): Promise<void> {
+  const server = await startPostgres({
+    settings: {
+      log_destination: "stderr",
+      log_line_prefix: "%m [%p] %q%u@%d ",
+      log_connections: "on",
+      log_disconnections: "on",
+      log_min_duration_statement: 0,
+    },
+  });
+  try {
+    const url = server.connectionString();
+    await execFileAsync("pgbench", ["-i", "-q", "-s", "1", url]);
+    await Promise.all([
+      execFileAsync("pgbench", ["-n", "-c", "4", "-j", "2", "-T", "3", url]),
+      execFileAsync("pgbench", ["-n", "-c", "6", "-j", "2", "-T", "3", "-C", url]),
+      runPostgresWorkload({ connectionString: url, seed: 11 }),
+    ]);
+    await server.shutdown();
+    await writeFile(join(SAMPLES, "postgresql.log"), await server.readLogs("stderr"));
+  } finally {
+    await server.stop();
+  }
+}
+
+async function mysqlSample(): Promise<void> {
+  const server = await startMariadb({ generalLog: true, slowLog: true });
+  try {
+    await runMysqlWorkload({ connection: server.connectionOptions(), seed: 11 });
+    // restart() stops the server cleanly, so every log line is written; stop() deletes the files.
+    await server.restart();
+    await copyFile(server.generalLogPath, join(SAMPLES, "mariadb-general.log"));
+    await copyFile(server.slowLogPath, join(SAMPLES, "mariadb-slow.log"));
+  } finally {
+    await server.stop();
+  }
+}
+
+await postgresSample();
+await mysqlSample();
+process.stderr.write(`samples written to ${SAMPLES}\n`);
