@@ -86,7 +86,7 @@ export const SEVERITIES = [
 
 const SEVERITY_GROUP = `(${SEVERITIES.join("|")}):  `;
 /** Where the prefix ends in a line whose prefix is not known yet. */
-const SEVERITY_MARKER = new RegExp(`(?:${SEVERITIES.join("|")}):  `);
+export const SEVERITY_MARKER = new RegExp(`(?:${SEVERITIES.join("|")}):  `);
 
 export interface CompiledPrefix {
   readonly prefix: string;

@@ -1,6 +1,6 @@
 import type { EmitEvent, FormatDetection, FormatOptions, LogFormat, LogParser, ParserStats } from "./log-format.js";
 import { countProblem, emptyStats, hostOnly, knownName, PgEventAssembler, type PgRecord, timestampParser } from "./pg-message.js";
-import { type CompiledPrefix, compilePrefix, inferPrefix, type PrefixField } from "./pg-prefix.js";
+import { type CompiledPrefix, compilePrefix, inferPrefix, type PrefixField, SEVERITY_MARKER } from "./pg-prefix.js";
 import { type PgTimestampParser, parseEpochSeconds } from "./pg-time.js";
 import { looksLikeSyslog, SyslogUnwrapper } from "./syslog.js";
 
@@ -37,9 +37,14 @@ export const pgStderrFormat: LogFormat = {
   },
 };
 
+/** Before the prefix is known, a syslog part that has a severity marker early on is taken for a log line. */
+function hasSeverityMarker(part: string): boolean {
+  return SEVERITY_MARKER.test(part.length > 400 ? part.slice(0, 400) : part);
+}
+
 function unwrapSample(lines: readonly string[]): string[] {
   const unwrapped: string[] = [];
-  const syslog = new SyslogUnwrapper();
+  const syslog = new SyslogUnwrapper(hasSeverityMarker);
   lines.forEach((line, i) => {
     syslog.line(line, i + 1, (text) => unwrapped.push(text));
   });
@@ -102,7 +107,7 @@ class PgStderrParser implements LogParser {
     if (options.prefix !== undefined) this.usePrefix(options.prefix);
     else this.buffered = [];
     this.syslogDecided = options.syslog !== undefined;
-    if (options.syslog) this.syslog = new SyslogUnwrapper();
+    if (options.syslog) this.syslog = this.syslogUnwrapper();
   }
 
   line(text: string, lineNo: number, emit: EmitEvent): void {
@@ -143,7 +148,11 @@ class PgStderrParser implements LogParser {
   private decideSyslog(lines: readonly string[]): void {
     if (this.syslogDecided) return;
     this.syslogDecided = true;
-    if (looksLikeSyslog(lines)) this.syslog = new SyslogUnwrapper();
+    if (looksLikeSyslog(lines)) this.syslog = this.syslogUnwrapper();
+  }
+
+  private syslogUnwrapper(): SyslogUnwrapper {
+    return new SyslogUnwrapper((part) => (this.compiled ? this.compiled.regex.test(window(part)) : hasSeverityMarker(part)));
   }
 
   private physical(text: string, lineNo: number, emit: EmitEvent): void {
@@ -152,9 +161,9 @@ class PgStderrParser implements LogParser {
       this.unwrapped(text, lineNo, Number.NaN, emit);
       return;
     }
-    if (!this.syslog.line(text, lineNo, (line, no, time) => this.unwrapped(line, no, time, emit)) && text !== "") {
-      countProblem(this.stats, lineNo, "no syslog header (host program[pid]:)", text);
-    }
+    const status = this.syslog.line(text, lineNo, (line, no, time) => this.unwrapped(line, no, time, emit));
+    if (status === "no-header" && text !== "") countProblem(this.stats, lineNo, "no syslog header", text);
+    if (status === "no-pid") countProblem(this.stats, lineNo, "syslog message without [pid]: not from PostgreSQL", text);
   }
 
   /** One line as PostgreSQL wrote it. */

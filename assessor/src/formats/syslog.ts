@@ -13,7 +13,7 @@
  */
 
 const SYSLOG_LINE =
-  /^(?:([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)|(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)) \S+ [^\s[:]+\[(\d+)\]: (?:\[(\d+)-(\d+)\] )?/;
+  /^(?:([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)|(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)) \S+ [^\s[:]+(?:\[(\d+)\])?: (?:\[(\d+)-(\d+)\] )?/;
 
 const MONTHS: Readonly<Record<string, number>> = {
   Jan: 0,
@@ -30,7 +30,7 @@ const MONTHS: Readonly<Record<string, number>> = {
   Dec: 11,
 };
 
-/** True when most non-empty lines carry a syslog header with a program[pid] tag. */
+/** True when most non-empty lines carry a syslog header. */
 export function looksLikeSyslog(lines: readonly string[]): boolean {
   let wrapped = 0;
   let total = 0;
@@ -45,59 +45,74 @@ export function looksLikeSyslog(lines: readonly string[]): boolean {
 /** A line as PostgreSQL wrote it, with where it was in the syslog file and the syslog time. */
 export type UnwrappedLine = (text: string, lineNo: number, syslogTime: number) => void;
 
-interface OpenLine {
-  text: string;
-  lineNo: number;
+/** What SyslogUnwrapper.line() made of a line. */
+export type SyslogLineStatus = "ok" | "no-header" | "no-pid";
+
+interface OpenMessage {
+  /** The message's lines so far; the last may still grow by the parts of a split line. */
+  lines: { text: string; lineNo: number }[];
   time: number;
-  message: string;
+  sequence: string;
 }
 
 /**
- * Strips syslog headers and reassembles split lines. A part that starts with a tab begins a continuation line of the
- * same message; any other part after the first continues the previous line (it was split for length). Parts are
- * joined per pid, because the parts of one process's message may be interleaved with other processes' messages.
+ * Strips syslog headers and reassembles messages. PostgreSQL sends every line of a report as a part of one numbered
+ * message: a part that starts with a tab is a continuation line, a part that starts like a log line (the DETAIL or
+ * STATEMENT of the report) is a line of its own, and any other part continues the previous line (it was split for
+ * length, at a space that the part keeps). Messages are assembled per pid, because the parts of one process's message
+ * may be interleaved with other processes' messages, and a message's lines are passed on together.
  */
 export class SyslogUnwrapper {
-  /** One pending line per pid whose message may still get parts. */
-  private readonly open = new Map<string, OpenLine>();
+  /** One message per pid that may still get parts. */
+  private readonly open = new Map<string, OpenMessage>();
 
-  /** @param year the year of timestamps without one (traditional syslog); default: this year. */
-  constructor(private readonly year = new Date().getUTCFullYear()) {}
+  /**
+   * @param startsLine tells a part that is a log line of its own (prefix and severity) from the rest of a split line.
+   * @param year the year of timestamps without one (traditional syslog); default: this year.
+   */
+  constructor(
+    private readonly startsLine: (part: string) => boolean,
+    private readonly year = new Date().getUTCFullYear(),
+  ) {}
 
-  /** Returns false when the line has no syslog header (the caller counts it as not understood). */
-  line(text: string, lineNo: number, out: UnwrappedLine): boolean {
+  /**
+   * "no-header": not a syslog line. "no-pid": a syslog line without a program[pid] tag, which PostgreSQL always
+   * writes (another program's message in a shared syslog file). Either way the caller counts it.
+   */
+  line(text: string, lineNo: number, out: UnwrappedLine): SyslogLineStatus {
     const header = SYSLOG_LINE.exec(text);
-    if (!header) return false;
-    const pid = header[7]!;
-    const message = header[8];
+    if (!header) return "no-header";
+    const pid = header[7];
+    if (pid === undefined) return "no-pid";
+    const sequence = header[8];
     const part = header[9];
     let body = text.slice(header[0].length);
     if (body.includes("#")) body = unescapeControlCharacters(body);
     const pending = this.open.get(pid);
-    if (pending && part !== undefined && part !== "1" && message === pending.message) {
-      if (body.charCodeAt(0) === 9 /* tab */) {
-        out(pending.text, pending.lineNo, pending.time);
-        this.open.set(pid, { text: body, lineNo, time: pending.time, message: pending.message });
-      } else {
-        pending.text += body;
-      }
-      return true;
+    if (pending && part !== undefined && part !== "1" && sequence === pending.sequence) {
+      if (body.charCodeAt(0) === 9 /* tab */ || this.startsLine(body)) pending.lines.push({ text: body, lineNo });
+      else pending.lines[pending.lines.length - 1]!.text += body;
+      return "ok";
     }
-    if (pending) out(pending.text, pending.lineNo, pending.time);
+    if (pending) this.flush(pending, out);
     const time = this.time(header);
-    if (part === undefined) {
+    if (sequence === undefined) {
       // Without sequence numbers parts cannot be joined; each syslog message is a line.
       this.open.delete(pid);
       out(body, lineNo, time);
     } else {
-      this.open.set(pid, { text: body, lineNo, time, message: message! });
+      this.open.set(pid, { lines: [{ text: body, lineNo }], time, sequence });
     }
-    return true;
+    return "ok";
   }
 
   end(out: UnwrappedLine): void {
-    for (const pending of this.open.values()) out(pending.text, pending.lineNo, pending.time);
+    for (const pending of this.open.values()) this.flush(pending, out);
     this.open.clear();
+  }
+
+  private flush(message: OpenMessage, out: UnwrappedLine): void {
+    for (const line of message.lines) out(line.text, line.lineNo, message.time);
   }
 
   private time(header: RegExpExecArray): number {

@@ -21,12 +21,31 @@ export interface StartPostgresOptions {
    * postgresql.conf, so they survive restart(). logging_collector is always on.
    */
   settings?: Record<string, PostgresSettingValue>;
+  /**
+   * Also run a private rsyslogd and let the server see its socket as /dev/log (the server then runs in a private mount
+   * namespace, so the machine's /dev is untouched). With log_destination = 'syslog' the lines land in the file that
+   * logFiles("syslog") returns, written in rsyslog's traditional file format. Needs rsyslogd and unshare.
+   */
+  syslog?: boolean;
 }
 
-/** Which files of the logging collector: log_destination stderr writes *.log, csvlog *.csv, jsonlog *.json. */
-export type PostgresLogKind = "stderr" | "csvlog" | "jsonlog";
+/**
+ * Which log files: log_destination stderr writes *.log, csvlog *.csv, jsonlog *.json through the logging collector;
+ * syslog is the private rsyslogd's file (option syslog).
+ */
+export type PostgresLogKind = "stderr" | "csvlog" | "jsonlog" | "syslog";
 
-const LOG_EXTENSION: Record<PostgresLogKind, string> = { stderr: ".log", csvlog: ".csv", jsonlog: ".json" };
+const LOG_EXTENSION: Record<Exclude<PostgresLogKind, "syslog">, string> = {
+  stderr: ".log",
+  csvlog: ".csv",
+  jsonlog: ".json",
+};
+const RSYSLOGD = "/usr/sbin/rsyslogd";
+
+/** True when this machine can run the syslog option (rsyslogd installed: apt-get install rsyslog). */
+export async function syslogAvailable(): Promise<boolean> {
+  return exists(RSYSLOGD);
+}
 
 export interface PostgresInstance {
   readonly host: string;
@@ -52,6 +71,7 @@ export interface PostgresInstance {
 interface RunningServer {
   child: ChildProcess;
   exited: Promise<void>;
+  syslog?: RunningServer;
 }
 
 /** Servers still running, so that a test run that ends without calling stop() does not leave them behind. */
@@ -202,6 +222,9 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     .join("\n");
   await appendFile(join(dataDir, "postgresql.conf"), `\n# proxyfit test harness\n${conf}\n`);
 
+  const syslogDir = join(root, "syslog");
+  if (options.syslog) await writeSyslogConfig(syslogDir);
+
   const state: InstanceState = { root, dataDir, server: undefined };
   live.add(state);
   installExitHook();
@@ -214,16 +237,33 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     // Closing the watchdog's stdin makes it send SIGINT (fast shutdown) to postgres; signalling runuser would not.
     server.child.stdin?.end();
     await server.exited;
+    // rsyslogd writes what it has queued when it stops, after the server's last line.
+    if (server.syslog) {
+      server.syslog.child.stdin?.end();
+      await server.syslog.exited;
+    }
   };
 
   const start = async (): Promise<void> => {
-    state.server = await launch(dataDir);
+    const syslog = options.syslog ? await launchSyslog(syslogDir) : undefined;
+    try {
+      state.server = { ...(await launch(dataDir, syslog ? { socket: join(syslogDir, "log.sock"), root } : undefined)), syslog };
+    } catch (error) {
+      syslog?.child.stdin?.end();
+      throw error;
+    }
   };
 
   const logFiles = async (kind?: PostgresLogKind): Promise<string[]> => {
-    const names = (await readdir(logDir)).sort();
-    const wanted = kind ? [LOG_EXTENSION[kind]] : Object.values(LOG_EXTENSION);
-    return names.filter((name) => wanted.some((ext) => name.endsWith(ext))).map((name) => join(logDir, name));
+    const files: string[] = [];
+    if (kind === undefined || kind !== "syslog") {
+      const names = (await readdir(logDir)).sort();
+      const wanted = kind ? [LOG_EXTENSION[kind]] : Object.values(LOG_EXTENSION);
+      files.push(...names.filter((name) => wanted.some((ext) => name.endsWith(ext))).map((name) => join(logDir, name)));
+    }
+    const syslogFile = join(syslogDir, SYSLOG_FILE);
+    if ((kind === undefined || kind === "syslog") && (await exists(syslogFile))) files.push(syslogFile);
+    return files;
   };
 
   try {
@@ -262,17 +302,9 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   };
 }
 
-/**
- * Runs postgres in the foreground under a small shell watchdog: when this Node process dies for any reason its end of
- * the stdin pipe closes and the watchdog asks postgres for a fast shutdown, so no server outlives the test run.
- */
-async function launch(dataDir: string): Promise<RunningServer> {
-  const watchdog = 'exec 3<&0; "$@" </dev/null & pid=$!; (cat <&3 >/dev/null; kill -INT $pid 2>/dev/null) & wait $pid';
-  const child = spawn(
-    "runuser",
-    ["-u", PG_OS_USER, "--", "sh", "-c", watchdog, "postgres-watchdog", join(PG_BIN, "postgres"), "-D", dataDir],
-    { stdio: ["pipe", "ignore", "pipe"] },
-  );
+/** Spawns a command whose arguments run it under WATCHDOG; stdin stays a pipe, which the watchdog watches. */
+function spawnWatched(command: string, args: string[]): { child: ChildProcess; exited: Promise<void>; stderr: () => string } {
+  const child = spawn(command, args, { stdio: ["pipe", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     stderr += chunk;
@@ -281,8 +313,72 @@ async function launch(dataDir: string): Promise<RunningServer> {
   // Neither the process nor its pipes may keep a test worker alive; the exit hook and the watchdog clean up.
   child.unref();
   for (const stream of [child.stdin, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
-  await waitUntilReady(dataDir, child, () => stderr);
+  return { child, exited, stderr: () => stderr };
+}
+
+/**
+ * A small shell watchdog around a server in the foreground: when this Node process dies for any reason its end of
+ * the stdin pipe closes and the watchdog sends the server its stop signal (SIGINT, a fast shutdown, for postgres;
+ * SIGTERM for rsyslogd), so no server outlives the test run. Closing stdin is also how shutdown() stops it.
+ */
+const WATCHDOG =
+  'sig=$1; shift; exec 3<&0; "$@" </dev/null & pid=$!; (cat <&3 >/dev/null; kill -$sig $pid 2>/dev/null) & wait $pid';
+
+/**
+ * A private mount namespace where /dev is a fresh tmpfs holding the few devices postgres opens, /dev/shm, and /dev/log
+ * pointing at the private rsyslogd's socket.
+ */
+const PRIVATE_DEV_LOG =
+  'sock=$1; root=$2; shift 2; mkdir -p "$root/host-dev" && mount --bind /dev "$root/host-dev" && ' +
+  "mount -t tmpfs -o mode=755 tmpfs /dev && " +
+  'for f in null zero random urandom full; do touch /dev/$f && mount --bind "$root/host-dev/$f" /dev/$f; done && ' +
+  'mkdir -m 1777 /dev/shm && ln -s "$sock" /dev/log && exec "$@"';
+
+async function launch(dataDir: string, devLog?: { socket: string; root: string }): Promise<RunningServer> {
+  const postgres = ["runuser", "-u", PG_OS_USER, "--", "sh", "-c", WATCHDOG, "watchdog", "INT", join(PG_BIN, "postgres"), "-D", dataDir];
+  const [command, ...args] = devLog
+    ? ["unshare", "-m", "sh", "-c", PRIVATE_DEV_LOG, "private-dev", devLog.socket, devLog.root, ...postgres]
+    : postgres;
+  const { child, exited, stderr } = spawnWatched(command!, args);
+  await waitUntilReady(dataDir, child, stderr);
   return { child, exited };
+}
+
+const SYSLOG_FILE = "postgresql.log";
+
+async function writeSyslogConfig(dir: string): Promise<void> {
+  await mkdir(dir);
+  const config = [
+    `global(workDirectory="${dir}")`,
+    'module(load="imuxsock" SysSock.Use="off")',
+    `input(type="imuxsock" Socket="${join(dir, "log.sock")}")`,
+    `*.* action(type="omfile" file="${join(dir, SYSLOG_FILE)}" template="RSYSLOG_TraditionalFileFormat")`,
+  ];
+  await writeFile(join(dir, "rsyslog.conf"), `${config.join("\n")}\n`);
+}
+
+async function launchSyslog(dir: string): Promise<RunningServer> {
+  const socket = join(dir, "log.sock");
+  await rm(socket, { force: true });
+  const { child, exited, stderr } = spawnWatched("sh", [
+    "-c",
+    WATCHDOG,
+    "watchdog",
+    "TERM",
+    RSYSLOGD,
+    "-n",
+    "-f",
+    join(dir, "rsyslog.conf"),
+    "-i",
+    join(dir, "rsyslogd.pid"),
+  ]);
+  for (let attempt = 0; attempt < 500; attempt++) {
+    if (await exists(socket)) return { child, exited };
+    if (child.exitCode !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  child.stdin?.end();
+  throw new Error(`rsyslogd did not create ${socket}: ${stderr().trim()}`);
 }
 
 /** The postmaster writes "ready" as the status line of postmaster.pid once it accepts connections. */
