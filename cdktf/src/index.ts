@@ -1,3 +1,4 @@
+export { buildApp } from "./app.js";
 export {
   type DeployConfig,
   DEFAULT_STACK_NAMES,

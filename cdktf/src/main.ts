@@ -1,8 +1,6 @@
-import { App } from "cdktf";
+import { buildApp } from "./app.js";
 import { loadDeployConfig } from "./config/deploy-config.js";
 import { DeployConfigError } from "./config/field-reader.js";
-import { RecommendedProxyStack } from "./stacks/recommended-proxy-stack.js";
-import { TrialProxyStack } from "./stacks/trial-proxy-stack.js";
 
 /**
  * The cdktf app (cdktf.json "app"). Reads the deployment inputs from PROXYFIT_DEPLOY_CONFIG (default
@@ -10,11 +8,7 @@ import { TrialProxyStack } from "./stacks/trial-proxy-stack.js";
  */
 const inputsFile = process.env.PROXYFIT_DEPLOY_CONFIG || "proxyfit.deploy.json";
 try {
-  const config = loadDeployConfig(inputsFile);
-  const app = new App();
-  if (config.recommendedProxy) new RecommendedProxyStack(app, { ...config, recommendedProxy: config.recommendedProxy });
-  if (config.trialProxy) new TrialProxyStack(app, { ...config, trialProxy: config.trialProxy });
-  app.synth();
+  buildApp(loadDeployConfig(inputsFile)).synth();
 } catch (error) {
   if (!(error instanceof DeployConfigError)) throw error;
   process.stderr.write(`proxyfit: ${error.message}\n`);

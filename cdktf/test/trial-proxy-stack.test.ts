@@ -69,6 +69,7 @@ describe("TrialProxyStack: the trial proxy on Fargate behind an internal NLB (sa
         { containerPort: 9187, protocol: "tcp" },
       ],
       ulimits: [{ name: "nofile", softLimit: 65536, hardLimit: 65536 }],
+      linuxParameters: { initProcessEnabled: true },
       logConfiguration: {
         logDriver: "awslogs",
         options: { "awslogs-region": "us-east-1", "awslogs-stream-prefix": "proxy" },

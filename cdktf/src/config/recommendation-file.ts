@@ -147,7 +147,7 @@ function readReadOnlyEndpoint(reader: FieldReader, field: Field): Recommendation
 function readAlarms(reader: FieldReader, field: Field): Recommendation["alarms"] | undefined {
   if (!reader.object(field)) return undefined;
   const pinned = reader.number(reader.child(field, "pinned_connections_percent"), { min: 0, max: 100, unit: "percent" });
-  const borrow = reader.number(reader.child(field, "borrow_latency_us"), { min: 1, max: 300_000_000, unit: "microseconds" });
+  const borrow = reader.number(reader.child(field, "borrow_latency_us"), { min: 0, max: 300_000_000, unit: "microseconds" });
   if (pinned === undefined || borrow === undefined) return undefined;
   return { pinned_connections_percent: pinned, borrow_latency_us: borrow };
 }

@@ -214,6 +214,8 @@ export class TrialProxy extends Construct {
           ],
           environment: trialProxyEnvironment(props, port),
           ulimits: [{ name: "nofile", softLimit: OPEN_FILES, hardLimit: OPEN_FILES }],
+          // An init process as PID 1 forwards SIGTERM to node and reaps children (docker run --init).
+          linuxParameters: { initProcessEnabled: true },
           stopTimeout: 30,
           logConfiguration: {
             logDriver: "awslogs",
