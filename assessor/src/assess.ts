@@ -21,6 +21,11 @@ export interface AssessOptions {
   logFormat?: FormatId;
   /** PostgreSQL stderr: log_line_prefix to use instead of the detected one. */
   prefix?: string;
+  /**
+   * Offset from UTC, in minutes, of log timestamps that carry no zone (MariaDB/MySQL 5.x general and slow logs) or an
+   * abbreviation proxyfit does not know. Default 0.
+   */
+  utcOffsetMinutes?: number;
   profile?: ProfileId;
   /** Driver / ORM configuration files to check (--config). */
   configs?: Array<{ name: string; text: string }>;
@@ -214,7 +219,12 @@ class InputCursor {
     }
     const { format, detection } = detectFormat(input.name, sample, { only: forced, engine: options.engine });
     const prefix = format.id === "pg-stderr" ? (options.prefix ?? detection.prefix) : undefined;
-    const parser = format.open({ file: input.name, prefix, syslog: detection.syslog });
+    const parser = format.open({
+      file: input.name,
+      prefix,
+      syslog: detection.syslog,
+      utcOffsetMinutes: options.utcOffsetMinutes,
+    });
     const cursor = new InputCursor(
       input,
       format,

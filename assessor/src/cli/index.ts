@@ -39,6 +39,7 @@ logs
   --log-format FORMAT        ${FORMAT_IDS.join(" | ")} (default: detected per file)
   --prefix PREFIX            PostgreSQL log_line_prefix of stderr logs (default: inferred from the lines)
   --profile PROFILE          ${PROFILES.join(" | ")} (default rds-proxy)
+  --utc-offset OFFSET        zone of log times that carry none (MariaDB logs), e.g. +02:00 (default +00:00)
   --config FILE              a driver / ORM configuration file to check (repeatable)
 target
   --instance-class CLASS     today's instance class, e.g. db.r6g.large (vCPUs for cost, default max_connections)
@@ -103,6 +104,7 @@ export async function runAssess(argv: string[]): Promise<number> {
       engine: engine as Engine | undefined,
       logFormat: logFormat as FormatId | undefined,
       prefix: values.prefix,
+      utcOffsetMinutes: utcOffset(values["utc-offset"]),
       profile: profile as ProfileId | undefined,
       configs,
       instanceClass: values["instance-class"],
@@ -144,6 +146,7 @@ function parse(argv: string[]) {
       "log-format": { type: "string" },
       prefix: { type: "string" },
       profile: { type: "string" },
+      "utc-offset": { type: "string" },
       config: { type: "string", multiple: true },
       "instance-class": { type: "string" },
       "engine-version": { type: "string" },
@@ -174,4 +177,16 @@ function wholeNumber(value: string | undefined, field: string, min: number, max:
     throw new InputError(`"${value}" is not a whole number from ${min} to ${max}`, { field });
   }
   return n;
+}
+
+/** "+02:00", "-0530", "+2" or "0" → minutes east of UTC. */
+function utcOffset(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^([+-]?)(\d{1,2})(?::?(\d{2}))?$/.exec(value.trim());
+  const hours = match ? Number(match[2]) : Number.NaN;
+  const minutes = match?.[3] === undefined ? 0 : Number(match[3]);
+  if (!match || hours > 14 || minutes > 59) {
+    throw new InputError(`"${value}" is not a UTC offset such as +02:00 or -05:30`, { field: "--utc-offset" });
+  }
+  return (match[1] === "-" ? -1 : 1) * (hours * 60 + minutes);
 }

@@ -23,6 +23,8 @@ export const THRESHOLDS = {
   pinRatioTooHigh: 0.5,
   /** Sessions that open per second on average above which connection churn alone (Lambda) justifies a proxy. */
   churnPerSecond: 5,
+  /** Churn is only judged on logs at least this long: a few seconds of log say nothing about the rate. */
+  churnMinSpanSeconds: 60,
   /** A SET run by at least this share of sessions goes to init_query. */
   initQueryShare: 0.5,
   /** Headroom over the replayed database peak when sizing max_connections_percent. */
@@ -109,7 +111,7 @@ function verdictFor(input: RecommendationInput): { verdict: Recommendation["verd
   } else {
     reasons.push(`Without a proxy, peak concurrent sessions were ${peak} (max_connections unknown: give --instance-class or --max-connections).`);
   }
-  const churning = churn >= THRESHOLDS.churnPerSecond;
+  const churning = spanSeconds >= THRESHOLDS.churnMinSpanSeconds && churn >= THRESHOLDS.churnPerSecond;
   if (churning) reasons.push(`Sessions open at ${churn.toFixed(1)} per second on average: connection churn a proxy absorbs.`);
   if (!pressure && !churning) {
     reasons.push("Connections are not under pressure: a proxy would add cost and a network hop for little gain.");
@@ -141,8 +143,9 @@ function verdictFor(input: RecommendationInput): { verdict: Recommendation["verd
 }
 
 /**
- * max_connections_percent covers the replayed database peak with headroom, capped to leave connections for admin
- * tools; max_idle_connections_percent keeps the p99 level warm so ordinary load never waits for a new connection.
+ * max_connections_percent is a ceiling, not a reservation: it stays at the cap (connections left for admin tools and
+ * replication) unless the replayed peak needs more, which a reason flags. max_idle_connections_percent keeps the p99
+ * level (plus headroom) warm, so ordinary load never waits for a new connection and idle ones do not pile up.
  */
 function poolSizing(peakDatabase: number, p99Database: number, maxConnections: number | undefined) {
   const cap = THRESHOLDS.maxConnectionsPercentCap;
@@ -154,17 +157,17 @@ function poolSizing(peakDatabase: number, p99Database: number, maxConnections: n
     };
   }
   const needed = Math.ceil(peakDatabase * THRESHOLDS.poolHeadroom);
-  const percent = Math.min(cap, Math.max(1, Math.ceil((needed * 100) / maxConnections)));
-  const idle = Math.min(percent, Math.max(1, Math.ceil((p99Database * 100) / maxConnections)));
+  const neededPercent = Math.ceil((needed * 100) / maxConnections);
+  const idle = Math.min(cap, Math.max(1, Math.ceil((p99Database * THRESHOLDS.poolHeadroom * 100) / maxConnections)));
   const reasons = [
-    `max_connections_percent ${percent}: the replayed peak of ${peakDatabase} database connections plus ${Math.round((THRESHOLDS.poolHeadroom - 1) * 100)}% headroom, of max_connections ${maxConnections}.`,
+    `max_connections_percent ${cap} (the replayed peak of ${peakDatabase} database connections plus ${Math.round((THRESHOLDS.poolHeadroom - 1) * 100)}% headroom needs ${neededPercent}% of max_connections ${maxConnections}); max_idle_connections_percent ${idle} keeps the p99 of ${p99Database} warm.`,
   ];
-  if (needed * 100 > cap * maxConnections) {
+  if (neededPercent > cap) {
     reasons.push(
-      `Even ${cap}% of max_connections (${Math.floor((cap * maxConnections) / 100)}) is below the ${needed} connections the peak needs: expect borrow waits, or a larger instance class.`,
+      `Even ${cap}% of max_connections (${Math.floor((cap * maxConnections) / 100)}) is below the ${needed} connections the peak needs: expect borrow waits, or move to a larger instance class.`,
     );
   }
-  return { maxConnectionsPercent: percent, maxIdleConnectionsPercent: idle, reasons };
+  return { maxConnectionsPercent: cap, maxIdleConnectionsPercent: idle, reasons };
 }
 
 /** SETs most sessions repeat belong in init_query: run once per database connection, they stop pinning. */

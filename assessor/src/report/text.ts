@@ -49,9 +49,65 @@ export function renderText(report: Report): string {
       );
     }
     if (summary.pinReasons.some((r) => r.ambiguous)) out.push("  * documented-ambiguous: the lower pin ratio leaves these out");
+  }
+
+  const { replay, recommendation, costs, configFindings } = report;
+  if (replay) {
     out.push("");
-    out.push("Fixes, most sessions first");
-    for (const reason of summary.pinReasons.slice(0, 5)) out.push(`  ${reason.rule}: ${reason.remediation}`);
+    out.push("Connection replay (transaction pooling)");
+    out.push(
+      `  clients peak ${count(replay.peaks.clientConnections)} (p99 ${count(replay.p99.clientConnections)}), ` +
+        `database connections needed peak ${count(replay.peaks.databaseConnections)} (p99 ${count(replay.p99.databaseConnections)}), ` +
+        `pinned peak ${count(replay.peaks.pinnedConnections)}; multiplexing ${replay.multiplexingFactor.toFixed(1)}x`,
+    );
+    const limit =
+      replay.maxConnections === undefined ? "max_connections unknown (--instance-class or --max-connections)" : `max_connections ${count(replay.maxConnections)}`;
+    out.push(
+      `  without a proxy: ${count(replay.baseline.peakConcurrentSessions)} concurrent sessions at peak, ${limit}${replay.baseline.exceeded ? " — EXCEEDED" : ""}`,
+    );
+    if (replay.proxyConnectionLimit !== undefined) {
+      out.push(
+        replay.borrowWaits.count === 0
+          ? `  no borrow would have waited (proxy limit ${count(replay.proxyConnectionLimit)} at max_connections_percent ${replay.maxConnectionsPercent})`
+          : `  ${count(replay.borrowWaits.count)} borrows would have waited for the proxy limit of ${count(replay.proxyConnectionLimit)}, up to ${(replay.borrowWaits.maxWaitMs / 1000).toFixed(1)} s`,
+      );
+    }
+    for (const note of replay.notes) out.push(`  note: ${note}`);
+  }
+  if (configFindings && configFindings.length > 0) {
+    out.push("");
+    out.push("Driver and ORM configuration");
+    for (const finding of configFindings) {
+      const where = finding.line === undefined ? finding.file : `${finding.file}:${finding.line}`;
+      out.push(`  [${finding.severity}] ${where} ${finding.rule}: ${finding.message}`);
+      out.push(`      fix: ${finding.fix}`);
+    }
+  }
+  if (costs) {
+    out.push("");
+    out.push(`Monthly cost (USD, ${costs.priceSource.kind} prices as of ${costs.priceSource.asOf}, ${costs.priceSource.region})`);
+    for (const option of costs.options) {
+      out.push(`  ${option.option.padEnd(20)} ${option.monthlyUsd.toFixed(2).padStart(10)}  ${option.summary}`);
+    }
+    for (const note of costs.notes) out.push(`  note: ${note}`);
+  }
+  if (recommendation) {
+    out.push("");
+    out.push(`Verdict: ${recommendation.verdict}`);
+    for (const reason of recommendation.reasons) out.push(`  - ${reason}`);
+    const pool = recommendation.connection_pool_config;
+    out.push(
+      `  connection_pool_config: max_connections_percent ${pool.max_connections_percent}, max_idle_connections_percent ${pool.max_idle_connections_percent}, connection_borrow_timeout ${pool.connection_borrow_timeout}` +
+        (pool.init_query ? `, init_query ${JSON.stringify(pool.init_query)}` : "") +
+        (pool.session_pinning_filters.length > 0 ? `, session_pinning_filters ${pool.session_pinning_filters.join(",")}` : ""),
+    );
+    if (recommendation.remediations.length > 0) {
+      out.push("  fix first (pin ratio after each step):");
+      for (const step of recommendation.remediations.slice(0, 5)) {
+        out.push(`    ${step.rule} → ${percent(step.pin_ratio_after)}: ${truncate(step.action, 100)}`);
+      }
+    }
+    out.push("  (--format recommendation prints the whole object for the cdktf stack)");
   }
 
   const notUnderstood = report.inputs.reduce((n, i) => n + i.linesNotUnderstood, 0);
@@ -63,10 +119,6 @@ export function renderText(report: Report): string {
         out.push(`  ${input.file}:${problem.line}: ${problem.reason}`);
       }
     }
-  }
-  if (summary.sessions > 0) {
-    out.push("");
-    out.push(`${percent(summary.pinRatio)} of sessions would be pinned under ${report.profile}.`);
   }
   return `${out.join("\n")}\n`;
 }
