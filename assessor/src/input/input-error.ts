@@ -8,7 +8,10 @@ export class InputError extends Error {
   readonly field?: string;
 
   constructor(message: string, where: { file?: string; line?: number; field?: string } = {}) {
-    const place = [where.file, where.line === undefined ? undefined : `line ${where.line}`].filter(Boolean).join(":");
+    const place =
+      where.file === undefined
+        ? where.field
+        : [where.file, where.line === undefined ? undefined : `line ${where.line}`].filter(Boolean).join(":");
     super(place ? `${place}: ${message}` : message);
     this.name = "InputError";
     this.file = where.file;

@@ -8,6 +8,12 @@ export function renderMarkdown(report: Report): string {
   const out: string[] = [];
   out.push(`# proxyfit assessment: ${report.engine}, profile \`${report.profile}\``);
   out.push("");
+  if (report.recommendation) {
+    out.push(`**Verdict: ${report.recommendation.verdict}**`);
+    out.push("");
+    for (const reason of report.recommendation.reasons) out.push(`- ${reason}`);
+    out.push("");
+  }
   out.push("| | |");
   out.push("|---|---|");
   out.push(`| Sessions | ${count(summary.sessions)} |`);
@@ -46,6 +52,59 @@ export function renderMarkdown(report: Report): string {
       out.push(
         `| \`${statement.rule}\` | ${count(statement.count)} | ${count(statement.sessions)} | \`${cell(truncate(statement.statement, 100))}\` |`,
       );
+    }
+  }
+  const { replay, configFindings, costs, recommendation } = report;
+  if (replay) {
+    out.push("");
+    out.push("## Connection replay");
+    out.push("");
+    out.push("| | Peak | p99 |");
+    out.push("|---|---:|---:|");
+    out.push(`| Client connections | ${count(replay.peaks.clientConnections)} | ${count(replay.p99.clientConnections)} |`);
+    out.push(`| Database connections needed | ${count(replay.peaks.databaseConnections)} | ${count(replay.p99.databaseConnections)} |`);
+    out.push(`| Pinned connections | ${count(replay.peaks.pinnedConnections)} | ${count(replay.p99.pinnedConnections)} |`);
+    out.push("");
+    out.push(
+      `Multiplexing ${replay.multiplexingFactor.toFixed(1)}x. Without a proxy: ${count(replay.baseline.peakConcurrentSessions)} concurrent sessions at peak` +
+        (replay.maxConnections === undefined ? "." : ` against max_connections ${count(replay.maxConnections)}${replay.baseline.exceeded ? " (exceeded)" : ""}.`) +
+        (replay.borrowWaits.count > 0 ? ` ${count(replay.borrowWaits.count)} borrows would have waited, up to ${(replay.borrowWaits.maxWaitMs / 1000).toFixed(1)} s.` : ""),
+    );
+    for (const note of replay.notes) out.push(`\n> ${note}`);
+  }
+  if (configFindings && configFindings.length > 0) {
+    out.push("");
+    out.push("## Driver and ORM configuration");
+    out.push("");
+    out.push("| Severity | Where | Rule | Finding | Fix |");
+    out.push("|---|---|---|---|---|");
+    for (const f of configFindings) {
+      out.push(`| ${f.severity} | ${cell(f.line === undefined ? f.file : `${f.file}:${f.line}`)} | \`${f.rule}\` | ${cell(f.message)} | ${cell(f.fix)} |`);
+    }
+  }
+  if (costs) {
+    out.push("");
+    out.push(`## Monthly cost (USD, ${costs.priceSource.kind} prices as of ${costs.priceSource.asOf}, ${costs.priceSource.region})`);
+    out.push("");
+    out.push("| Option | USD / month | |");
+    out.push("|---|---:|---|");
+    for (const o of costs.options) out.push(`| ${o.option} | ${o.monthlyUsd.toFixed(2)} | ${cell(o.summary)} |`);
+    for (const note of costs.notes) out.push(`\n> ${note}`);
+  }
+  if (recommendation) {
+    out.push("");
+    out.push("## Recommended configuration");
+    out.push("");
+    out.push("```json");
+    out.push(JSON.stringify(recommendation.connection_pool_config, null, 2));
+    out.push("```");
+    if (recommendation.remediations.length > 0) {
+      out.push("");
+      out.push("| Fix | Sessions | Pin ratio after |");
+      out.push("|---|---:|---:|");
+      for (const r of recommendation.remediations) {
+        out.push(`| \`${r.rule}\`: ${cell(r.action)} | ${count(r.sessions_affected)} | ${(r.pin_ratio_after * 100).toFixed(1)}% |`);
+      }
     }
   }
   return `${out.join("\n")}\n`;
