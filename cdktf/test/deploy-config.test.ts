@@ -162,7 +162,7 @@ describe("validation names the file, the field and what is wrong", () => {
     recommendation.reasons = ["58% of sessions pin; PgBouncer in transaction mode is cheaper here"];
     const file = writeRecommendation(recommendation);
     expect(describeProblems(() => parse("postgres-instance", (i) => (i.recommendation = file)))).toEqual([
-      'postgres-instance.deploy.json: recommendedProxy.ignoreVerdict: the recommendation\'s verdict is "self-hosted-pooler", not "rds-proxy" (58% of sessions pin; PgBouncer in transaction mode is cheaper here); set ignoreVerdict to true to deploy RDS Proxy anyway',
+      'postgres-instance.deploy.json: recommendedProxy.ignoreVerdict: the recommendation\'s verdict is "self-hosted-pooler", not "rds-proxy"; set ignoreVerdict to true to deploy RDS Proxy anyway. The assessor\'s reasons:\n      - 58% of sessions pin; PgBouncer in transaction mode is cheaper here',
     ]);
     const config = parse("postgres-instance", (i) => {
       i.recommendation = file;

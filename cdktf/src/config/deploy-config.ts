@@ -248,10 +248,10 @@ function readRecommendedProxy(
   const alarms = readAlarmInputs(reader, at("alarms"), region);
 
   if (recommendation && recommendation.verdict !== "rds-proxy" && !ignoreVerdict) {
-    const reasons = recommendation.reasons.length > 0 ? ` (${recommendation.reasons.join("; ")})` : "";
+    const reasons = recommendation.reasons.map((reason) => `\n      - ${reason}`).join("");
     reader.report(
       at("ignoreVerdict"),
-      `the recommendation's verdict is "${recommendation.verdict}", not "rds-proxy"${reasons}; set ignoreVerdict to true to deploy RDS Proxy anyway`,
+      `the recommendation's verdict is "${recommendation.verdict}", not "rds-proxy"; set ignoreVerdict to true to deploy RDS Proxy anyway${reasons ? `. The assessor's reasons:${reasons}` : ""}`,
     );
   }
   const readOnlyEndpoint = readOnlyOverride ?? recommendation?.read_only_endpoint.recommended ?? false;
