@@ -29,8 +29,9 @@ const ACCESS_DENIED = /^Access denied for user '((?:[^'\\]|\\.|'')*)'@'([^']*)'(
 /** Cheap pre-check before looking for SQL-level PREPARE / EXECUTE statements in a query. */
 const MAY_PREPARE_OR_EXECUTE = /prepare|execute/i;
 /**
- * Thread ids of open sessions are kept to close them when the log shows a server restart. A client that vanishes
- * without COM_QUIT leaves no Quit line, so the set is capped (oldest dropped) to keep memory flat on long logs.
+ * Thread ids of open sessions are kept to close them when the log shows a server restart, and Connect lines until the
+ * thread's next line. A client that vanishes without COM_QUIT leaves no Quit line (nor a next line), so both are
+ * capped, oldest dropped, to keep memory flat on long logs.
  */
 const MAX_OPEN_THREADS = 100_000;
 
@@ -208,6 +209,7 @@ class MysqlGeneralParser implements LogParser {
     }
     this.authorizeIfAwaited(record, emit);
     this.awaitingAuth.set(threadId, client);
+    dropOldestBeyond(this.awaitingAuth, MAX_OPEN_THREADS);
     this.trackOpen(threadId);
     emit(this.event(record, "connection_received", { ...client }));
   }
@@ -223,10 +225,7 @@ class MysqlGeneralParser implements LogParser {
   private trackOpen(threadId: number): void {
     this.openThreads.delete(threadId);
     this.openThreads.add(threadId);
-    if (this.openThreads.size > MAX_OPEN_THREADS) {
-      const oldest = this.openThreads.values().next().value;
-      if (oldest !== undefined) this.openThreads.delete(oldest);
-    }
+    dropOldestBeyond(this.openThreads, MAX_OPEN_THREADS);
   }
 
   /** A new server run: the previous run's sessions ended with it, and its thread ids will be handed out again. */
@@ -255,6 +254,15 @@ class MysqlGeneralParser implements LogParser {
       ...fields,
       source: { file: this.file, line: record.line },
     };
+  }
+}
+
+/** Sets and maps iterate in insertion order: the first entries are the oldest. */
+function dropOldestBeyond(entries: Set<number> | Map<number, unknown>, limit: number): void {
+  while (entries.size > limit) {
+    const oldest = entries.keys().next().value;
+    if (oldest === undefined) return;
+    entries.delete(oldest);
   }
 }
 

@@ -68,7 +68,7 @@ class MysqlSlowParser implements LogParser {
   line(text: string, lineNo: number, emit: EmitEvent): void {
     this.stats.linesRead++;
     const record = this.record;
-    if (text.charCodeAt(0) === 35 /* # */ && record?.state !== "statement-next") {
+    if (text.charCodeAt(0) === 35 /* # */) {
       if (text.startsWith("# Time: ")) {
         this.finish(emit);
         this.foreign = false;
@@ -81,6 +81,7 @@ class MysqlSlowParser implements LogParser {
         this.userHost(text, lineNo);
         return;
       }
+      // Right after SET timestamp, a "#" line is the statement (`# administrator command: ...`, or a comment).
       if (record?.state === "headers") {
         if (text.startsWith(ADMINISTRATOR_COMMAND)) {
           record.state = "statement";

@@ -153,6 +153,25 @@ describe("mysql-general on MySQL 5.7 / 8.x layouts", () => {
   });
 });
 
+describe("mysql-general on a server restart", () => {
+  it("ends the sessions still open, keeping at most 100 000 of them", () => {
+    const connects = Array.from({ length: 100_010 }, (_, i) =>
+      mysql8General("2026-11-24T10:00:00.000000Z", i + 1, "Connect", "app@10.0.0.7 on shop using TCP/IP"),
+    );
+    const { events } = parse(mysqlGeneralFormat, [
+      ...connects,
+      mysql8General("2026-11-24T10:00:01.000000Z", 50, "Quit", ""),
+      ...SERVER_HEADER,
+    ]);
+    const restart = events.filter((e) => e.kind === "disconnection" && e.message === "server restart");
+    expect(restart).toHaveLength(99_999);
+    // The oldest sessions were forgotten first; thread 50 quit before the restart.
+    expect(restart[0]!.backendId).toBe(11);
+    expect(restart.some((e) => e.backendId === 50)).toBe(false);
+    expect(restart[0]!.time).toBe(at("2026-11-24T10:00:01Z"));
+  });
+});
+
 describe("mysql-general on MySQL 5.6 layout", () => {
   const lines = [
     mysql56General("261124  9:05:03", 3, "Connect", "root@localhost on  using Socket"),
@@ -258,6 +277,30 @@ describe("mysql-slow on MySQL 5.7 / 8.x layouts", () => {
       ["statement", at("2026-11-24T10:00:05.000Z") + 0.123, undefined],
       ["error", at("2026-11-24T10:00:05.000Z") + 0.123, "1064"],
     ]);
+  });
+});
+
+describe("mysql-slow on records cut short", () => {
+  it("counts a record that ends after SET timestamp and reads the next one", () => {
+    const first = mysqlSlow({
+      time: "2026-11-24T10:00:01Z",
+      userHost: "app[app] @  [10.0.0.7]",
+      threadId: 12,
+      queryTime: "0.1",
+      set: "timestamp=1795514400",
+      statement: "SELECT 1",
+    });
+    const second = mysqlSlow({
+      time: "2026-11-24T10:00:02Z",
+      userHost: "app[app] @  [10.0.0.7]",
+      threadId: 12,
+      queryTime: "0.1",
+      set: "timestamp=1795514401",
+      statement: "SELECT 2",
+    });
+    const { events, stats } = parse(mysqlSlowFormat, [...first.slice(0, -1), ...second]);
+    expect(events.map((e) => e.statement)).toEqual(["SELECT 2"]);
+    expect(stats.problems).toEqual([{ line: 1, reason: "slow log record without a statement", text: "" }]);
   });
 });
 
