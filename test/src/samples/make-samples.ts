@@ -13,8 +13,11 @@ const SAMPLES = resolve(fileURLToPath(import.meta.url), "../../../../samples");
 
 /**
  * Regenerates samples/ (`npm run samples`): real logs of throwaway servers running the workload generators plus
- * pgbench traffic, both a connection pool's long sessions and per-transaction connections (a Lambda's pattern).
+ * pgbench traffic: a fleet of mostly idle long-lived connections (each holding its own connection, as many app
+ * instances with small pools do) and per-transaction connections (a Lambda's pattern), together taking a small server
+ * close to its limit. max_connections is what RDS gives a db.t3.micro (85), so the README's command can name the class.
  */
+export const SAMPLE_MAX_CONNECTIONS = 85;
 async function postgresSample(): Promise<void> {
   const server = await startPostgres({
     settings: {
@@ -23,14 +26,15 @@ async function postgresSample(): Promise<void> {
       log_connections: "on",
       log_disconnections: "on",
       log_min_duration_statement: 0,
+      max_connections: SAMPLE_MAX_CONNECTIONS,
     },
   });
   try {
     const url = server.connectionString();
     await execFileAsync("pgbench", ["-i", "-q", "-s", "1", url]);
     await Promise.all([
-      execFileAsync("pgbench", ["-n", "-c", "4", "-j", "2", "-T", "3", url]),
-      execFileAsync("pgbench", ["-n", "-c", "6", "-j", "2", "-T", "3", "-C", url]),
+      execFileAsync("pgbench", ["-n", "-c", "60", "-j", "2", "-T", "4", "-R", "300", url]),
+      execFileAsync("pgbench", ["-n", "-c", "12", "-j", "2", "-T", "4", "-R", "150", "-C", url]),
       runPostgresWorkload({ connectionString: url, seed: 11 }),
     ]);
     await server.shutdown();

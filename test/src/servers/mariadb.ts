@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { ConnectionOptions } from "mysql2/promise";
+import { keepAlive } from "./keep-alive.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -216,7 +217,7 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
     state.server = undefined;
     // The watchdog sends SIGTERM to mariadbd, which then writes its logs out and exits.
     server.child.stdin?.end("stop\n");
-    await server.exited;
+    await keepAlive(server.exited);
   };
   const start = async (): Promise<void> => {
     state.server = await launch(root, args, errorLogPath);

@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { keepAlive } from "./keep-alive.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -236,11 +237,11 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     state.server = undefined;
     // Closing the watchdog's stdin makes it send SIGINT (fast shutdown) to postgres; signalling runuser would not.
     server.child.stdin?.end();
-    await server.exited;
+    await keepAlive(server.exited);
     // rsyslogd writes what it has queued when it stops, after the server's last line.
     if (server.syslog) {
       server.syslog.child.stdin?.end();
-      await server.syslog.exited;
+      await keepAlive(server.syslog.exited);
     }
   };
 
