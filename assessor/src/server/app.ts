@@ -85,6 +85,7 @@ export function createApp(options: AppOptions): AssessorApp {
 function requestLog(logger: Logger) {
   return (request: Request, response: Response, next: NextFunction) => {
     const started = performance.now();
+    const remote = request.socket.remoteAddress;
     response.on("finish", () => {
       const location = response.getHeader("location");
       logger.info("request", {
@@ -94,7 +95,7 @@ function requestLog(logger: Logger) {
         durationMs: Math.round(performance.now() - started),
         ...(request.headers["content-length"] ? { requestBytes: Number(request.headers["content-length"]) } : {}),
         ...(typeof location === "string" ? { location } : {}),
-        remote: request.socket.remoteAddress,
+        remote,
       });
     });
     next();

@@ -22,10 +22,15 @@ export interface JobSubmission {
   inputs: LogInput[];
   options: RequestOptions;
   totalBytes?: number;
-  /** Settles when the inputs are being read (a raw upload), so the response cannot cut the body off. */
-  reading?: Promise<void>;
+  /**
+   * Settles when a streamed upload has been read to its end (or failed). An asynchronous job answers only then:
+   * HTTP clients stop sending a body once they hold a complete response.
+   */
+  received?: Promise<void>;
   /** Stops reading the inputs at once (destroys an upload's connection). */
   abortInputs?: () => void;
+  /** Why the upload stopped short, if it did: then the job fails with it, whatever assess() made of the rest. */
+  uploadProblem?: () => HttpProblem | undefined;
   /** Runs when the job is over, whatever the outcome (removes spooled files). */
   cleanup?: () => Promise<void>;
 }
@@ -74,8 +79,8 @@ export class AssessmentJobs {
   }
 
   /**
-   * Records a running assessment and runs it in the background. Resolves once it is recorded and its inputs are
-   * being read (or it already ended), so the caller can answer 202 while the upload still streams in.
+   * Records a running assessment (so the list shows it and its progress while the upload streams in) and runs it in
+   * the background. Resolves once the upload is received or the job has ended, whichever comes first.
    */
   async start(submission: JobSubmission): Promise<AssessmentRecord> {
     const assessment = newAssessment(submission);
@@ -115,7 +120,7 @@ export class AssessmentJobs {
         this.untrack(assessment.id, submission);
       }
     })();
-    await Promise.race([submission.reading ?? Promise.resolve(), job.finished]);
+    await Promise.race([submission.received ?? Promise.resolve(), job.finished]);
     return { ...assessment, status: "running", updatedAt: assessment.createdAt };
   }
 
@@ -163,12 +168,19 @@ export class AssessmentJobs {
     onProgress?: (progress: Progress) => void,
   ): Promise<AssessmentResult> {
     const asked = submission.options.assess;
-    const report = await this.assessLogs(submission.inputs, {
-      ...asked,
-      livePricing: asked.livePricing ? (this.pricingEndpoint ? { endpoint: this.pricingEndpoint } : true) : false,
-      signal: job.controller.signal,
-      ...(onProgress ? { onProgress } : {}),
-    });
+    let report: Report;
+    try {
+      report = await this.assessLogs(submission.inputs, {
+        ...asked,
+        livePricing: asked.livePricing ? (this.pricingEndpoint ? { endpoint: this.pricingEndpoint } : true) : false,
+        signal: job.controller.signal,
+        ...(onProgress ? { onProgress } : {}),
+      });
+    } catch (error) {
+      throw submission.uploadProblem?.() ?? error;
+    }
+    const uploadProblem = submission.uploadProblem?.();
+    if (uploadProblem) throw uploadProblem;
     job.controller.signal.throwIfAborted();
     const stored = submission.options.keepSamples ? report : withoutLineSamples(report);
     this.logger.info("assessment analysed", { assessment: id, sessions: report.summary.sessions });

@@ -2,7 +2,7 @@ import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { type PostgresLogKind, startPostgres } from "../../src/servers/postgres.js";
+import { startPostgres } from "../../src/servers/postgres.js";
 
 /** One client session of a workload: the statements it sends, in order. */
 type Session = string[];
@@ -57,7 +57,7 @@ export interface RealLog {
   name: string;
   path: string;
   workload: string;
-  kind: PostgresLogKind;
+  kind: LogKind;
 }
 
 export interface RealLogs {
@@ -66,7 +66,9 @@ export interface RealLogs {
   remove(): Promise<void>;
 }
 
-const KINDS: Record<PostgresLogKind, string> = { stderr: "log", csvlog: "csv", jsonlog: "json" };
+/** The log destinations written at once, and the extension each one's copy gets. */
+const KINDS = { stderr: "log", csvlog: "csv", jsonlog: "json" } as const;
+type LogKind = keyof typeof KINDS;
 
 /**
  * Runs each workload on a throwaway PostgreSQL 15 that logs in stderr, csvlog and jsonlog at once, rotating the log
@@ -92,7 +94,7 @@ export async function produceRealLogs(workloads: string[] = Object.keys(WORKLOAD
     }
     await server.shutdown();
     const logs: RealLog[] = [];
-    for (const kind of Object.keys(KINDS) as PostgresLogKind[]) {
+    for (const kind of Object.keys(KINDS) as LogKind[]) {
       // The first file holds the server's start; the rest follow the workloads in order.
       const files = (await server.logFiles(kind)).slice(-workloads.length);
       for (const [index, file] of files.entries()) {

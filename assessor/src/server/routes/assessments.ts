@@ -43,6 +43,8 @@ export function assessmentRoutes(options: AssessmentRoutesOptions): Router {
     const respondAsync = size === undefined || size > options.syncLimitBytes || prefersAsync(request);
     if (respondAsync) {
       const record = await jobs.start(submission);
+      // A job that failed mid-upload is answered at once: close rather than read the rest of the body.
+      if (!request.complete) response.setHeader("Connection", "close");
       response.status(202).location(assessmentPath(record.id)).setHeader("Retry-After", "2");
       response.json(statusDocument(record, jobs.progress(record.id)));
     } else {
@@ -165,7 +167,8 @@ function rawSubmission(request: Request, maxUploadBytes: number): JobSubmission 
     inputs: [upload.input],
     options,
     ...(declared === undefined ? {} : { totalBytes: declared }),
-    reading: upload.reading,
+    received: upload.received,
+    uploadProblem: upload.problem,
     abortInputs: () => (request as IncomingMessage).destroy(),
   };
 }

@@ -4,62 +4,61 @@ import { HttpProblem } from "../problem.js";
 
 export interface RawUpload {
   input: LogInput;
-  /** Settles when the parser pulls the first chunk: from then on the body is being consumed. */
-  reading: Promise<void>;
+  /** Settles when the parser has read the whole body, or the upload stopped. */
+  received: Promise<void>;
+  /** Why the upload stopped short (cut off, over the limit); undefined while all is well. */
+  problem(): HttpProblem | undefined;
 }
 
 /**
  * A raw request body (plain text or gzip) as a log input that streams straight into the parser: nothing but the
- * chunk in hand is held in memory. Enforces the upload limit on the bytes as sent, and turns a connection that
- * closes early into an "incomplete upload" problem.
+ * chunk in hand is held in memory. Over the limit, or when the connection closes early, the input simply ends and
+ * problem() says why: the job checks it, so a cut-off upload never becomes a report. (Ending instead of throwing
+ * keeps a gzip decoder downstream from seeing a source error it may not be wired to handle.)
  */
 export function rawUpload(request: IncomingMessage, name: string, limitBytes: number): RawUpload {
   const declared = declaredLength(request);
   let opened = false;
-  let markReading: () => void = () => {};
-  const reading = new Promise<void>((resolve) => {
-    markReading = resolve;
+  let stopped: HttpProblem | undefined;
+  let markReceived: () => void = () => {};
+  const received = new Promise<void>((resolve) => {
+    markReceived = resolve;
   });
 
   async function* body(): AsyncGenerator<Uint8Array> {
-    let received = 0;
+    let bytes = 0;
+    // Stopping early must not destroy the socket: the client still gets its answer (413) on it.
+    const chunks = request.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
     try {
-      for await (const chunk of request as AsyncIterable<Buffer>) {
-        received += chunk.byteLength;
-        if (received > limitBytes) {
-          throw new HttpProblem("tooLarge", `${name}: the upload exceeds the limit of ${limitBytes} bytes`, {
+      for await (const chunk of chunks) {
+        bytes += chunk.byteLength;
+        if (bytes > limitBytes) {
+          stopped = new HttpProblem("tooLarge", `${name}: the upload exceeds the limit of ${limitBytes} bytes`, {
             file: name,
             limitBytes,
           });
+          return;
         }
         yield chunk;
       }
+      if (!request.complete) stopped = incompleteUpload(name, bytes, declared);
     } catch (error) {
-      if (error instanceof HttpProblem) throw error;
-      throw incompleteUpload(name, received, declared, error);
+      stopped = incompleteUpload(name, bytes, declared, error);
+    } finally {
+      markReceived();
     }
-    if (!request.complete) throw incompleteUpload(name, received, declared);
   }
 
   return {
-    reading,
+    received,
+    problem: () => stopped,
     input: {
       name,
       ...(declared === undefined ? {} : { size: declared }),
       open() {
         if (opened) throw new Error(`${name}: an upload can be read only once`);
         opened = true;
-        const chunks = body();
-        return {
-          [Symbol.asyncIterator]: () => ({
-            next() {
-              markReading();
-              return chunks.next();
-            },
-            return: (value?: unknown) => chunks.return(value),
-            throw: (error?: unknown) => chunks.throw(error),
-          }),
-        };
+        return body();
       },
     },
   };

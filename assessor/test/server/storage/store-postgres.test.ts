@@ -12,7 +12,8 @@ describeStoreConformance(
     const name = `proxyfit_store_${randomBytes(6).toString("hex")}`;
     const admin = new pg.Client({ connectionString: `${SERVER}/postgres` });
     await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
+    // template0 accepts no connections, so a colleague's session on template1 cannot make this fail.
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
     await admin.end();
     return {
       open: () =>
