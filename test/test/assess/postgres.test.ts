@@ -1,7 +1,7 @@
 import { assess, fileInput, type Report, type SessionReport } from "@proxyfit/assessor";
 import type { ProfileId } from "@proxyfit/assessor/rules";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PostgresInstance, type PostgresLogKind, startPostgres } from "../../src/servers/postgres.js";
+import { type PostgresInstance, startPostgres } from "../../src/servers/postgres.js";
 import { type PostgresWorkloadTruth, runPostgresWorkload, type SessionTruth } from "../../src/workload/postgres.js";
 
 /**
@@ -12,7 +12,7 @@ import { type PostgresWorkloadTruth, runPostgresWorkload, type SessionTruth } fr
  */
 interface LogSetup {
   name: string;
-  kind: PostgresLogKind;
+  kind: "stderr" | "csvlog" | "jsonlog";
   settings: Record<string, string | number>;
   /** The setting logs each statement's duration (log_min_duration_statement = 0). */
   durations: boolean;
