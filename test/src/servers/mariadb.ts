@@ -1,12 +1,11 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { access, cp, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { type ChildProcess, execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { ConnectionOptions } from "mysql2/promise";
-import { keepAlive } from "./keep-alive.js";
+import { cachedTemplate, freePort, isTemplateMarker, keepAlive, spawnServer, stopOnExit } from "./server-process.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -66,35 +65,6 @@ interface RunningServer {
   exited: Promise<void>;
 }
 
-interface InstanceState {
-  root: string;
-  pidFile: string;
-  server: RunningServer | undefined;
-}
-
-/** Servers still running, so that a test run that ends without calling stop() does not leave them behind. */
-const live = new Set<InstanceState>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const instance of live) {
-      // Synchronous handler: kill mariadbd outright (the process is going away), then remove its files.
-      const pid = serverPid(instance.pidFile);
-      if (instance.server && pid) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-      rmSync(instance.root, { recursive: true, force: true });
-    }
-  });
-}
-
 function serverPid(pidFile: string): number | undefined {
   try {
     return Number(readFileSync(pidFile, "utf8").trim()) || undefined;
@@ -103,67 +73,20 @@ function serverPid(pidFile: string): number | undefined {
   }
 }
 
-let template: Promise<string> | undefined;
-const TEMPLATE_COMPLETE = "proxyfit-template-complete";
-
-/**
- * mariadb-install-db runs once per machine into a template data directory that every instance copies (a few ms
- * instead of ~0.5 s). Built under a temporary name and renamed into place, so concurrent test workers never see half
- * of one; keyed by the server binary and left in place for the next run.
- */
+/** mariadb-install-db once per machine (see cachedTemplate). */
 function templateDataDir(): Promise<string> {
-  template ??= (async () => {
-    const key = MARIADBD.replace(/[^A-Za-z0-9]+/g, "-");
-    const dataDir = join(tmpdir(), `proxyfit-mariadb-template${key}-uid${process.getuid?.() ?? 0}`);
-    if (await exists(join(dataDir, TEMPLATE_COMPLETE))) return dataDir;
-    const root = await mkdtemp(join(tmpdir(), "proxyfit-mariadb-install-"));
-    const building = join(root, "data");
+  return cachedTemplate(`proxyfit-mariadb-template${MARIADBD}`, async (dataDir) => {
     try {
       await execFileAsync(INSTALL_DB, [
         ...BASE_OPTIONS,
-        `--datadir=${building}`,
+        `--datadir=${dataDir}`,
         "--auth-root-authentication-method=normal",
         "--skip-test-db",
       ]);
     } catch (error) {
-      await rm(root, { recursive: true, force: true });
       const output = error as { stdout?: string; stderr?: string };
       throw new Error(`mariadb-install-db failed: ${output.stderr ?? ""}${output.stdout ?? ""}`.trim());
     }
-    await writeFile(join(building, TEMPLATE_COMPLETE), "");
-    try {
-      await rename(building, dataDir);
-    } catch (error) {
-      // Another worker won the race; its template is complete because rename is atomic.
-      if (!(await exists(join(dataDir, TEMPLATE_COMPLETE)))) throw error;
-    }
-    await rm(root, { recursive: true, force: true });
-    return dataDir;
-  })();
-  return template;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === "object") resolve(address.port);
-        else reject(new Error("startMariadb: no free port"));
-      });
-    });
   });
 }
 
@@ -175,7 +98,7 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
   const templateDir = await templateDataDir();
   const root = await mkdtemp(join(tmpdir(), "proxyfit-mariadb-"));
   const dataDir = join(root, "data");
-  await cp(templateDir, dataDir, { recursive: true, filter: (source) => !source.endsWith(TEMPLATE_COMPLETE) });
+  await cp(templateDir, dataDir, { recursive: true, filter: (source) => !isTemplateMarker(source) });
 
   const host = "127.0.0.1";
   const port = await freePort();
@@ -205,9 +128,15 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
     ...(options.extraArgs ?? []),
   ];
 
-  const state: InstanceState = { root, pidFile, server: undefined };
-  live.add(state);
-  installExitHook();
+  const state: { server: RunningServer | undefined } = { server: undefined };
+  // The exit hook's handler is synchronous: kill mariadbd outright (the process is going away).
+  const forget = stopOnExit({
+    root,
+    kill: () => {
+      const pid = serverPid(pidFile);
+      if (state.server && pid) process.kill(pid, "SIGKILL");
+    },
+  });
   let stopped = false;
   const connection = { host, port, user: "root" };
 
@@ -226,7 +155,7 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
   try {
     await start();
   } catch (error) {
-    live.delete(state);
+    forget();
     await rm(root, { recursive: true, force: true });
     throw error;
   }
@@ -248,7 +177,7 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
       if (stopped) return;
       stopped = true;
       await shutdown();
-      live.delete(state);
+      forget();
       await rm(root, { recursive: true, force: true });
     },
   };
@@ -272,18 +201,8 @@ exit $status`;
 
 async function launch(root: string, args: string[], errorLogPath: string): Promise<RunningServer> {
   const errorLogOffset = (await readFile(errorLogPath, "utf8").catch(() => "")).length;
-  const child = spawn("sh", ["-c", WATCHDOG, "mariadbd-watchdog", root, MARIADBD, ...args], {
-    stdio: ["pipe", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // Neither the process nor its pipes may keep a test worker alive; the exit hook and the watchdog clean up.
-  child.unref();
-  for (const stream of [child.stdin, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
-  await waitUntilReady(child, errorLogPath, errorLogOffset, () => stderr);
+  const { child, exited, stderr } = spawnServer("sh", ["-c", WATCHDOG, "mariadbd-watchdog", root, MARIADBD, ...args]);
+  await waitUntilReady(child, errorLogPath, errorLogOffset, stderr);
   return { child, exited };
 }
 

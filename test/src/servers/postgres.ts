@@ -1,11 +1,18 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { access, appendFile, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
+import { type ChildProcess, execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { keepAlive } from "./keep-alive.js";
+import {
+  cachedTemplate,
+  exists,
+  freePort,
+  isTemplateMarker,
+  keepAlive,
+  spawnServer,
+  stopOnExit,
+} from "./server-process.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -75,34 +82,6 @@ interface RunningServer {
   syslog?: RunningServer;
 }
 
-/** Servers still running, so that a test run that ends without calling stop() does not leave them behind. */
-interface InstanceState {
-  root: string;
-  dataDir: string;
-  server: RunningServer | undefined;
-}
-const live = new Set<InstanceState>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const instance of live) {
-      // Synchronous handler: SIGQUIT (immediate shutdown) the postmaster directly, then remove its files.
-      const pid = postmasterPid(instance.dataDir);
-      if (instance.server && pid) {
-        try {
-          process.kill(pid, "SIGQUIT");
-        } catch {
-          // already gone
-        }
-      }
-      rmSync(instance.root, { recursive: true, force: true });
-    }
-  });
-}
-
 function postmasterPid(dataDir: string): number | undefined {
   try {
     return Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]) || undefined;
@@ -111,54 +90,26 @@ function postmasterPid(dataDir: string): number | undefined {
   }
 }
 
-let template: Promise<string> | undefined;
-
-/**
- * initdb runs once per machine into a template directory that every instance copies (tens of ms instead of ~0.5 s).
- * The template is built under a temporary name and renamed into place, so concurrent test workers never see half of
- * one; it is keyed by the PostgreSQL binary directory and left in place for the next run.
- */
+/** initdb once per machine (see cachedTemplate), as the postgres OS user into a directory it owns. */
 function templateDataDir(): Promise<string> {
-  template ??= (async () => {
-    const key = PG_BIN.replace(/[^A-Za-z0-9]+/g, "-");
-    const dataDir = join(tmpdir(), `proxyfit-pg-template${key}-uid${process.getuid?.() ?? 0}`);
-    if (await exists(join(dataDir, TEMPLATE_COMPLETE))) return dataDir;
-    const root = await ownedTempDir("proxyfit-pg-initdb-");
-    const building = join(root, "data");
-    await runAsPostgres(join(PG_BIN, "initdb"), [
-      "-D",
-      building,
-      "-A",
-      "trust",
-      "-U",
-      "postgres",
-      "-E",
-      "UTF8",
-      "--locale=C",
-      "--no-sync",
-    ]);
-    await writeFile(join(building, TEMPLATE_COMPLETE), "");
-    try {
-      await rename(building, dataDir);
-    } catch (error) {
-      // Another worker won the race; its template is complete because rename is atomic.
-      if (!(await exists(join(dataDir, TEMPLATE_COMPLETE)))) throw error;
-    }
-    await rm(root, { recursive: true, force: true });
-    return dataDir;
-  })();
-  return template;
-}
-
-const TEMPLATE_COMPLETE = "proxyfit-template-complete";
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return cachedTemplate(
+    `proxyfit-pg-template${PG_BIN}`,
+    async (dataDir) => {
+      await runAsPostgres(join(PG_BIN, "initdb"), [
+        "-D",
+        dataDir,
+        "-A",
+        "trust",
+        "-U",
+        "postgres",
+        "-E",
+        "UTF8",
+        "--locale=C",
+        "--no-sync",
+      ]);
+    },
+    () => ownedTempDir("proxyfit-pg-initdb-"),
+  );
 }
 
 async function ownedTempDir(prefix: string): Promise<string> {
@@ -169,21 +120,6 @@ async function ownedTempDir(prefix: string): Promise<string> {
 
 function runAsPostgres(command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
   return execFileAsync("runuser", ["-u", PG_OS_USER, "--", command, ...args]);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === "object") resolve(address.port);
-        else reject(new Error("startPostgres: no free port"));
-      });
-    });
-  });
 }
 
 function formatSetting(value: PostgresSettingValue): string {
@@ -202,7 +138,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const dataDir = join(root, "data");
   const logDir = join(root, "log");
   const socketDir = join(root, "socket");
-  await cp(templateDir, dataDir, { recursive: true, filter: (source) => !source.endsWith(TEMPLATE_COMPLETE) });
+  await cp(templateDir, dataDir, { recursive: true, filter: (source) => !isTemplateMarker(source) });
   await mkdir(logDir);
   await mkdir(socketDir);
   await execFileAsync("chown", ["-R", `${PG_OS_USER}:`, root]);
@@ -226,9 +162,15 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const syslogDir = join(root, "syslog");
   if (options.syslog) await writeSyslogConfig(syslogDir);
 
-  const state: InstanceState = { root, dataDir, server: undefined };
-  live.add(state);
-  installExitHook();
+  const state: { server: RunningServer | undefined } = { server: undefined };
+  // The exit hook's handler is synchronous: SIGQUIT (immediate shutdown) the postmaster directly.
+  const forget = stopOnExit({
+    root,
+    kill: () => {
+      const pid = postmasterPid(dataDir);
+      if (state.server && pid) process.kill(pid, "SIGQUIT");
+    },
+  });
   let stopped = false;
 
   const shutdown = async (): Promise<void> => {
@@ -270,7 +212,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   try {
     await start();
   } catch (error) {
-    live.delete(state);
+    forget();
     await rm(root, { recursive: true, force: true });
     throw error;
   }
@@ -297,24 +239,10 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       if (stopped) return;
       stopped = true;
       await shutdown();
-      live.delete(state);
+      forget();
       await rm(root, { recursive: true, force: true });
     },
   };
-}
-
-/** Spawns a command whose arguments run it under WATCHDOG; stdin stays a pipe, which the watchdog watches. */
-function spawnWatched(command: string, args: string[]): { child: ChildProcess; exited: Promise<void>; stderr: () => string } {
-  const child = spawn(command, args, { stdio: ["pipe", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // Neither the process nor its pipes may keep a test worker alive; the exit hook and the watchdog clean up.
-  child.unref();
-  for (const stream of [child.stdin, child.stderr]) (stream as unknown as { unref?: () => void } | null)?.unref?.();
-  return { child, exited, stderr: () => stderr };
 }
 
 /**
@@ -340,7 +268,7 @@ async function launch(dataDir: string, devLog?: { socket: string; root: string }
   const [command, ...args] = devLog
     ? ["unshare", "-m", "sh", "-c", PRIVATE_DEV_LOG, "private-dev", devLog.socket, devLog.root, ...postgres]
     : postgres;
-  const { child, exited, stderr } = spawnWatched(command!, args);
+  const { child, exited, stderr } = spawnServer(command!, args);
   await waitUntilReady(dataDir, child, stderr);
   return { child, exited };
 }
@@ -361,7 +289,7 @@ async function writeSyslogConfig(dir: string): Promise<void> {
 async function launchSyslog(dir: string): Promise<RunningServer> {
   const socket = join(dir, "log.sock");
   await rm(socket, { force: true });
-  const { child, exited, stderr } = spawnWatched("sh", [
+  const { child, exited, stderr } = spawnServer("sh", [
     "-c",
     WATCHDOG,
     "watchdog",
