@@ -225,7 +225,7 @@ function topStatementsSection(report: Report): string {
     .join("");
   return `<section id="top-statements"><h2>Top pinning statements</h2>
 <p class="lead">Normalized: literals are replaced, so no customer data is shown.</p>
-<table><thead><tr><th>Statement</th><th>Rule</th><th>Fix</th><th class="num">Count</th><th class="num">Sessions</th></tr></thead>
+<table class="statements"><thead><tr><th>Statement</th><th>Rule</th><th>Fix</th><th class="num">Count</th><th class="num">Sessions</th></tr></thead>
 <tbody>${rows}</tbody></table></section>`;
 }
 
@@ -292,8 +292,8 @@ function configurationSection(report: Report): string {
   return `<section id="configuration"><h2>Recommended configuration</h2>
 <p class="lead">Terraform for the AWS provider; fill in the variables. The same values as JSON follow (GET …/recommendation.json, the input of the proxyfit cdktf stacks).</p>
 ${copyable("terraform", terraformSnippet(recommendation))}
-<h3>recommendation.json</h3>
-${copyable("recommendation-json", `${JSON.stringify(recommendation, null, 2)}\n`)}
+<details><summary>recommendation.json</summary>
+${copyable("recommendation-json", `${JSON.stringify(recommendation, null, 2)}\n`)}</details>
 ${fixes}</section>`;
 }
 

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import pg from "pg";
 import { startPostgres } from "../../src/servers/postgres.js";
 
-/** One client session of a workload: the statements it sends, in order. */
-type Session = string[];
+/** One client session of a workload: statements to send and pauses (ms, client side) in order; a leading pause delays the connect. */
+type Session = Array<string | number>;
 
 /**
  * Small workloads that pin in different ways, so that their logs give different reports. Each runs its sessions
@@ -38,6 +38,20 @@ export const WORKLOADS: Record<string, Session[]> = {
     "COMMIT",
     ...(i % 3 === 0 ? ["LISTEN jobs"] : []),
   ]),
+  // Clients arriving over about five seconds, mostly idle between short bursts: what a web fleet looks like.
+  "web-traffic": sessions(30, (i) => [
+    i * 150,
+    "SELECT 1",
+    200,
+    i % 4 === 0 ? "SET application_name = 'report'" : "SELECT 2",
+    300,
+    "BEGIN",
+    "SELECT pg_sleep(0.05)",
+    "COMMIT",
+    400 + (i % 5) * 100,
+    ...(i % 6 === 0 ? ["SELECT pg_advisory_lock(1)", "SELECT pg_advisory_unlock(1)"] : []),
+    "SELECT 3",
+  ]),
   "cursors-sequences": sessions(5, (i) => [
     "CREATE SEQUENCE IF NOT EXISTS ticket",
     "SELECT nextval('ticket')",
@@ -47,6 +61,9 @@ export const WORKLOADS: Record<string, Session[]> = {
     "COMMIT",
   ]),
 };
+
+/** The quick ones (web-traffic takes seconds: only the report page test wants it). */
+export const DEFAULT_WORKLOADS = Object.keys(WORKLOADS).filter((name) => name !== "web-traffic");
 
 function sessions(count: number, statements: (i: number) => Session): Session[] {
   return Array.from({ length: count }, (_, i) => statements(i));
@@ -74,7 +91,7 @@ type LogKind = keyof typeof KINDS;
  * Runs each workload on a throwaway PostgreSQL 15 that logs in stderr, csvlog and jsonlog at once, rotating the log
  * between workloads: one real log per workload and kind.
  */
-export async function produceRealLogs(workloads: string[] = Object.keys(WORKLOADS)): Promise<RealLogs> {
+export async function produceRealLogs(workloads: string[] = DEFAULT_WORKLOADS): Promise<RealLogs> {
   const server = await startPostgres({
     settings: {
       log_destination: "stderr,csvlog,jsonlog",
@@ -88,7 +105,7 @@ export async function produceRealLogs(workloads: string[] = Object.keys(WORKLOAD
   try {
     for (const workload of workloads) {
       // The collector names files by the second: a new second gives each workload its own files.
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await pause(1100);
       await rotate(server.connectionString());
       await run(server.connectionString(), WORKLOADS[workload]!);
     }
@@ -114,6 +131,10 @@ export async function produceRealLogs(workloads: string[] = Object.keys(WORKLOAD
   }
 }
 
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 async function rotate(connectionString: string): Promise<void> {
   const admin = new pg.Client({ connectionString });
   await admin.connect();
@@ -123,10 +144,15 @@ async function rotate(connectionString: string): Promise<void> {
 
 async function run(connectionString: string, workload: Session[]): Promise<void> {
   await Promise.all(
-    workload.map(async (statements, index) => {
+    workload.map(async (steps, index) => {
+      const [first] = steps;
+      if (typeof first === "number") await pause(first);
       const client = new pg.Client({ connectionString, application_name: `worker-${index}` });
       await client.connect();
-      for (const statement of statements) await client.query(statement);
+      for (const step of typeof first === "number" ? steps.slice(1) : steps) {
+        if (typeof step === "number") await pause(step);
+        else await client.query(step);
+      }
       await client.end();
     }),
   );
@@ -138,7 +164,7 @@ async function run(connectionString: string, workload: Session[]): Promise<void>
       "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
     );
     if (rows[0].n === 0) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await pause(20);
   }
   await admin.end();
 }

@@ -1,8 +1,8 @@
-/** The smallest "nice" number (1, 2, 2.5, 5 times a power of ten) at or above value. */
+/** The smallest "nice" number (1, 2 or 5 times a power of ten: whole steps for counts) at or above value. */
 export function niceCeil(value: number): number {
   if (value <= 0) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
+  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
   return 10 * power;
 }
 

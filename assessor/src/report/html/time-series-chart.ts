@@ -139,9 +139,11 @@ function timeTicks(
     const position = x((t * 1000 - startMs) / 1000 / secondsPerPoint);
     const iso = new Date(t * 1000).toISOString();
     const label = withDate ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, step < 60 ? 19 : 16);
+    // A label at the right edge would be cut off: it ends at its tick instead of centring on it.
+    const anchor = position > x(points) - 30 ? "end" : "middle";
     out.push(
       `<line class="tick-mark" x1="${px(position)}" x2="${px(position)}" y1="${bottom}" y2="${bottom + 4}"/>` +
-        `<text class="tick" x="${px(position)}" y="${bottom + 17}" text-anchor="middle">${label}</text>`,
+        `<text class="tick" x="${px(position)}" y="${bottom + 17}" text-anchor="${anchor}">${label}</text>`,
     );
   }
   return out;
