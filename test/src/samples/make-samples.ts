@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startMariadb } from "../servers/mariadb.js";
-import { startPostgres } from "../servers/postgres.js";
+import { STATEMENT_LOGGING, startPostgres } from "../servers/postgres.js";
 import { runMysqlWorkload } from "../workload/mysql.js";
 import { runPostgresWorkload } from "../workload/postgres.js";
 
@@ -21,11 +21,7 @@ export const SAMPLE_MAX_CONNECTIONS = 85;
 async function postgresSample(): Promise<void> {
   const server = await startPostgres({
     settings: {
-      log_destination: "stderr",
-      log_line_prefix: "%m [%p] %q%u@%d ",
-      log_connections: "on",
-      log_disconnections: "on",
-      log_min_duration_statement: 0,
+      ...STATEMENT_LOGGING,
       max_connections: SAMPLE_MAX_CONNECTIONS,
     },
   });

@@ -41,6 +41,18 @@ export interface StartPostgresOptions {
  * Which log files: log_destination stderr writes *.log, csvlog *.csv, jsonlog *.json through the logging collector;
  * syslog is the private rsyslogd's file (option syslog).
  */
+/**
+ * The logging proxyfit's docs recommend: every statement with its duration, connections and disconnections, with the
+ * Debian default prefix.
+ */
+export const STATEMENT_LOGGING: Readonly<Record<string, PostgresSettingValue>> = {
+  log_destination: "stderr",
+  log_line_prefix: "%m [%p] %q%u@%d ",
+  log_connections: "on",
+  log_disconnections: "on",
+  log_min_duration_statement: 0,
+};
+
 export type PostgresLogKind = "stderr" | "csvlog" | "jsonlog" | "syslog";
 
 const LOG_EXTENSION: Record<Exclude<PostgresLogKind, "syslog">, string> = {

@@ -1,5 +1,6 @@
 import type { RuleId } from "@proxyfit/assessor/rules";
 import mysql, { type Connection, type ConnectionOptions } from "mysql2/promise";
+import { seededRandom } from "./seeded-random.js";
 
 /**
  * A MySQL/MariaDB workload of known behaviour: concurrent client sessions, each a scenario written to exercise one
@@ -536,18 +537,6 @@ function cleanScenario(index: number): Scenario {
         }
       }
     },
-  };
-}
-
-/** mulberry32: small, fast and good enough to make a workload repeatable. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ProfileId, RuleId } from "@proxyfit/assessor/rules";
 import pg from "pg";
+import { seededRandom } from "./seeded-random.js";
 
 /**
  * A small PostgreSQL workload of known behaviour: concurrent sessions that each exercise one pinning rule (or none),
@@ -76,18 +77,6 @@ const SETUP_APPLICATION = "proxyfit-setup";
 
 /** Text longer than RDS Proxy's 16 KB statement limit. */
 const OVER_16KB = "x".repeat(17 * 1024);
-
-/** mulberry32: a tiny seeded generator, so a seed always gives the same workload. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function scenarios(next: () => number): Scenario[] {
   const id = () => 1 + Math.floor(next() * 50);
@@ -382,7 +371,7 @@ async function setUp(base: URL): Promise<SessionTruth[]> {
  */
 export async function runPostgresWorkload(options: PostgresWorkloadOptions): Promise<PostgresWorkloadTruth> {
   const seed = options.seed ?? 1;
-  const next = random(seed);
+  const next = seededRandom(seed);
   const base = new URL(options.connectionString);
   const sessions = await setUp(base);
   const queue = shuffle(scenarios(next), next);

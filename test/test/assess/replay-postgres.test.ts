@@ -1,7 +1,7 @@
 import { assess, fileInput, type Report } from "@proxyfit/assessor";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PostgresInstance, startPostgres } from "../../src/servers/postgres.js";
+import { type PostgresInstance, STATEMENT_LOGGING, startPostgres } from "../../src/servers/postgres.js";
 
 /**
  * The connection replay against a workload whose concurrency is known by construction:
@@ -48,13 +48,7 @@ describe("connection replay on a workload of known concurrency", () => {
 
   beforeAll(async () => {
     server = await startPostgres({
-      settings: {
-        log_destination: "stderr",
-        log_line_prefix: "%m [%p] %q%u@%d ",
-        log_connections: "on",
-        log_disconnections: "on",
-        log_min_duration_statement: 0,
-      },
+      settings: STATEMENT_LOGGING,
     });
     await phaseOne(server);
     await new Promise((r) => setTimeout(r, 1100));

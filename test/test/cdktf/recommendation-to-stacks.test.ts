@@ -8,7 +8,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type PostgresInstance, startPostgres } from "../../src/servers/postgres.js";
+import { type PostgresInstance, STATEMENT_LOGGING, startPostgres } from "../../src/servers/postgres.js";
 
 /**
  * From a real log to infrastructure: a throwaway PostgreSQL logs a small workload, the assessor turns the log into a
@@ -55,13 +55,7 @@ describe("recommendation from a real PostgreSQL log -> RecommendedProxyStack and
 
   beforeAll(async () => {
     server = await startPostgres({
-      settings: {
-        log_destination: "stderr",
-        log_line_prefix: "%m [%p] %q%u@%d ",
-        log_connections: "on",
-        log_disconnections: "on",
-        log_min_duration_statement: 0,
-      },
+      settings: STATEMENT_LOGGING,
     });
     await runWorkload(server);
     await server.shutdown();
