@@ -8,8 +8,8 @@ export type TransactionEffect = "begin" | "commit" | "rollback" | "autocommit-of
  * statement (a simple query may hold several, separated by semicolons outside quotes and comments).
  */
 export function transactionEffects(sql: string, engine: Engine): TransactionEffect[] {
-  // Most statements are single and start with SELECT/INSERT/UPDATE/DELETE: no scan needed.
-  if (!sql.includes(";") && !TRANSACTION_CONTROL_START.test(sql)) return NONE;
+  // Most statements are single (at most a trailing semicolon) and start with SELECT/INSERT/UPDATE/DELETE: no scan.
+  if (isSingleStatement(sql) && !TRANSACTION_CONTROL_START.test(sql)) return NONE;
   const effects: TransactionEffect[] = [];
   for (const words of leadingWords(sql, 4, engine)) {
     const effect = effectOf(words, engine);
@@ -19,6 +19,17 @@ export function transactionEffects(sql: string, engine: Engine): TransactionEffe
 }
 
 const NONE: TransactionEffect[] = [];
+
+/** No semicolon but perhaps one at the very end ("END;" as pgbench sends it). */
+function isSingleStatement(sql: string): boolean {
+  const semicolon = sql.indexOf(";");
+  if (semicolon === -1) return true;
+  for (let i = semicolon + 1; i < sql.length; i++) {
+    const c = sql.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
+  }
+  return true;
+}
 const TRANSACTION_CONTROL_START = /^[\s(]*(?:begin|start|commit|end|abort|rollback|set|\/\*|--)/i;
 
 function effectOf(words: string[], engine: Engine): TransactionEffect {
