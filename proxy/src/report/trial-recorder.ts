@@ -132,6 +132,8 @@ export class TrialRecorder implements TrafficObserver {
       maxConnectionsPercent: this.limits.maxConnectionsPercent,
       proxyConnectionLimit: this.limits.proxyConnectionLimit,
       borrowWaits: { ...this.borrowWaits, periods: [] },
+      // Measured on the wire, not replayed from a log: none of the log-precision caveats apply.
+      notes: [],
       // Without a proxy every client connection would have been a database connection.
       baseline: {
         peakConcurrentSessions: clientConnections,
