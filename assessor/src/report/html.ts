@@ -150,7 +150,7 @@ function connectionsSection(report: Report): string {
   return `<section id="connections"><h2>Client connections vs database connections</h2>
 <p class="lead">What a transaction-pooling proxy would have needed, replayed from the log, per ${replay.bucketSeconds} s (maximum in each bucket, UTC).
 p99: ${count(replay.p99.clientConnections)} client, ${count(replay.p99.databaseConnections)} database connections.</p>
-${chart}${borrowWaits(report)}</section>`;
+${chart}${replay.notes.map((note) => `<p class="note">${escapeHtml(note)}</p>`).join("")}${borrowWaits(report)}</section>`;
 }
 
 function borrowWaits(report: Report): string {

@@ -115,6 +115,7 @@ function replay(clients: number[], database: number[], pinned: number[]): NonNul
     proxyConnectionLimit: 5000,
     borrowWaits: { count: 0, maxWaitMs: 0, totalWaitMs: 0, periods: [] },
     baseline: { peakConcurrentSessions: 9, maxConnections: 5000, exceeded: false },
+    notes: ["the log has millisecond timestamps: waits shorter than 1 ms are not seen"],
   };
 }
 
@@ -191,6 +192,7 @@ describe("renderHtml", () => {
     expect(readSeries(html, "chart-connections", "clientConnections")).toEqual([1, 4, 9, 3, 0]);
     expect(readSeries(html, "chart-connections", "databaseConnections")).toEqual([1, 2, 4, 2, 0]);
     expect(readSeries(html, "chart-pinned", "pinnedConnections")).toEqual([0, 1, 3, 1, 0]);
+    expect(html).toContain("waits shorter than 1 ms are not seen");
     // max_connections 5000 would flatten a chart that peaks at 9: it is named, not drawn.
     expect(html).toContain("max_connections 5,000 (far above the data, not drawn)");
     expect(html).not.toContain('data-threshold="5000"');
