@@ -213,7 +213,8 @@ export class SessionTracker {
       }
       if (session.pinnedAt === undefined) {
         session.pinnedAt = event.time;
-        this.timeline?.pinned(session, event.time);
+        // On the session's own timeline, which coarse log times can put behind its previous statement's end.
+        this.timeline?.pinned(session, Math.max(event.time, session.timelineAt));
       }
       if (!finding.ambiguous) session.pinnedUnambiguously = true;
     }

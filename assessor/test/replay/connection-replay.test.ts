@@ -69,6 +69,16 @@ describe("ConnectionReplay", () => {
     expect(report.series.pinnedConnections.slice(0, 4)).toEqual([2, 2, 2, 2]);
   });
 
+  it("never counts more database connections than clients when coarse log times put a pin before the previous end", () => {
+    const report = replay([
+      ev("connection_authorized", 1, 1000),
+      ev("statement", 1, 1000, { statement: "SELECT 1", durationMs: 50 }),
+      ev("statement", 1, 1000, { statement: "SET search_path = app" }),
+      ev("disconnection", 1, 1000),
+    ]);
+    expect(report.peaks).toEqual({ clientConnections: 1, databaseConnections: 1, pinnedConnections: 1 });
+  });
+
   it("says when borrows would have waited for the proxy's connection limit", () => {
     const events: LogEvent[] = [];
     for (let pid = 1; pid <= 5; pid++) events.push(ev("statement", pid, 1000, { statement: "SELECT pg_sleep(1)", durationMs: 1000 }));
