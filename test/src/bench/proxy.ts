@@ -1,0 +1,305 @@
+/**
+ * The trial proxy against its anchors, in one run on one machine: pgbench select-only (simple and -M prepared; 50
+ * and 500 clients) through proxyfit, through PgBouncer in transaction mode with the same pool size, and through a
+ * bare Node socket-to-socket forwarder (no parsing, no pooling: the floor for any Node proxy); then the memory of
+ * 10,000 idle clients. All against a throwaway PostgreSQL with max_connections 600, so the forwarder's 500 clients
+ * fit. Reported: TPS, the proxy process's CPU time per transaction (from /proc), p99 latency (pgbench -l).
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { connect, createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type PostgresInstance, startPostgres } from "../servers/postgres.js";
+import { type BenchSection, ensureDebianPackages, quickMode } from "./measure.js";
+
+const run = promisify(execFile);
+const ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
+const MAX_CONNECTIONS = 600;
+/** proxyfit sizes its pool as a share of max_connections, as RDS Proxy does: 4% of 600 = 24, PgBouncer's pool too. */
+const POOL_PERCENT = 4;
+const POOL_SIZE = (MAX_CONNECTIONS * POOL_PERCENT) / 100;
+const CLOCK_TICKS = 100;
+const IDLE_CLIENTS = 10_000;
+
+interface Subject {
+  name: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+interface RunResult {
+  tps: number;
+  transactions: number;
+  cpuUsPerTx: number;
+  p99Ms: number;
+  error?: string;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => done(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** utime + stime of a process, in microseconds. */
+async function cpuMicros(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS) * 1e6;
+}
+
+async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  return new Promise((done, fail) => {
+    const started = Date.now();
+    const attempt = () => {
+      if (child.exitCode !== null) return fail(new Error(`exited with ${child.exitCode}`));
+      const socket = connect({ host: "127.0.0.1", port }, () => {
+        socket.destroy();
+        done();
+      });
+      socket.on("error", () => {
+        if (Date.now() - started > 20_000) fail(new Error(`nothing listens on ${port}`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((done) => {
+      if (child.exitCode !== null) return done();
+      child.once("exit", () => done());
+      child.kill("SIGINT");
+      setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+    });
+}
+
+async function startProxyfit(db: PostgresInstance): Promise<Subject> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, "cli/bin/proxyfit.js"),
+      "proxy",
+      "--target",
+      `postgres://postgres@127.0.0.1:${db.port}/postgres`,
+      "--listen",
+      `127.0.0.1:${port}`,
+      "--admin",
+      "off",
+      "--max-connections-percent",
+      String(POOL_PERCENT),
+      "--max-idle-connections-percent",
+      String(POOL_PERCENT),
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  child.stderr!.on("data", () => {});
+  await waitForPort(port, child);
+  return { name: "proxyfit", port, pid: child.pid!, stop: stopper(child) };
+}
+
+async function startPgbouncer(db: PostgresInstance, dir: string): Promise<Subject> {
+  const port = await freePort();
+  const ini = join(dir, "pgbouncer.ini");
+  await writeFile(
+    ini,
+    `[databases]
+* = host=127.0.0.1 port=${db.port}
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = ${port}
+unix_socket_dir =
+auth_type = trust
+auth_file = ${join(dir, "userlist.txt")}
+pool_mode = transaction
+default_pool_size = ${POOL_SIZE}
+max_client_conn = ${IDLE_CLIENTS + 1000}
+max_db_connections = ${POOL_SIZE}
+logfile = ${join(dir, "pgbouncer.log")}
+`,
+  );
+  await writeFile(join(dir, "userlist.txt"), '"postgres" ""\n');
+  await run("chown", ["-R", "postgres:", dir]);
+  // setpriv execs pgbouncer itself (no intermediate process), so the pid is PgBouncer's; it refuses to run as root.
+  const child = spawn("setpriv", ["--reuid", "postgres", "--regid", "postgres", "--init-groups", "pgbouncer", ini], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  child.stderr!.on("data", () => {});
+  await waitForPort(port, child);
+  return { name: "PgBouncer (transaction mode)", port, pid: child.pid!, stop: stopper(child) };
+}
+
+const FORWARDER = `
+const net = require("node:net");
+const [port, target] = process.argv.slice(1).map(Number);
+net.createServer({ noDelay: true }, (client) => {
+  const server = net.connect({ host: "127.0.0.1", port: target, noDelay: true });
+  client.pipe(server).on("error", () => {});
+  server.pipe(client).on("error", () => {});
+  client.on("error", () => server.destroy());
+  server.on("error", () => client.destroy());
+}).listen(port, "127.0.0.1");
+process.on("SIGINT", () => process.exit(0));
+`;
+
+async function startForwarder(db: PostgresInstance): Promise<Subject> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["-e", FORWARDER, String(port), String(db.port)], { stdio: "ignore" });
+  await waitForPort(port, child);
+  return { name: "bare Node forwarder", port, pid: child.pid!, stop: stopper(child) };
+}
+
+async function pgbench(subject: Subject, mode: "simple" | "prepared", clients: number, seconds: number, dir: string): Promise<RunResult> {
+  const logDir = await mkdtemp(join(dir, "pgbench-"));
+  const before = await cpuMicros(subject.pid);
+  try {
+    const { stdout } = await run(
+      "pgbench",
+      ["-h", "127.0.0.1", "-p", String(subject.port), "-U", "postgres", "-n", "-S", "-M", mode, "-c", String(clients), "-j", "2", "-T", String(seconds), "-l", "--log-prefix", join(logDir, "tx"), "postgres"],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    const cpu = (await cpuMicros(subject.pid)) - before;
+    const transactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1] ?? 0);
+    const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1] ?? 0);
+    const latencies: number[] = [];
+    for (const file of await readdir(logDir)) {
+      for (const line of (await readFile(join(logDir, file), "utf8")).split("\n")) {
+        const latency = Number(line.split(" ")[2]);
+        if (line && Number.isFinite(latency)) latencies.push(latency);
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    const p99 = latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.99) - 1)] ?? 0;
+    return { tps, transactions, cpuUsPerTx: transactions > 0 ? cpu / transactions : 0, p99Ms: p99 / 1000 };
+  } catch (error) {
+    const message = ((error as { stderr?: string }).stderr ?? (error as Error).message).split("\n").find((l) => l.includes("error")) ?? "failed";
+    return { tps: 0, transactions: 0, cpuUsPerTx: 0, p99Ms: 0, error: message.trim().slice(0, 160) };
+  } finally {
+    await rm(logDir, { recursive: true, force: true });
+  }
+}
+
+/** Opens idle logged-in clients and returns the subject's resident memory growth. */
+async function idleClientsMemory(subject: Subject, count: number): Promise<{ mb: number; connected: number }> {
+  const startup = (() => {
+    const body = Buffer.from("user\0postgres\0database\0postgres\0\0");
+    const out = Buffer.alloc(8 + body.length);
+    out.writeInt32BE(out.length, 0);
+    out.writeInt32BE(196608, 4);
+    body.copy(out, 8);
+    return out;
+  })();
+  const before = await rssMb(subject.pid);
+  const sockets: Socket[] = [];
+  let connected = 0;
+  for (let batch = 0; batch < count; batch += 500) {
+    await Promise.all(
+      Array.from({ length: Math.min(500, count - batch) }, () =>
+        new Promise<void>((done) => {
+          const socket = connect({ host: "127.0.0.1", port: subject.port }, () => socket.write(startup));
+          sockets.push(socket);
+          // Logged in once ReadyForQuery ('Z') arrives.
+          socket.on("data", (data) => {
+            if (data.includes(0x5a)) {
+              connected++;
+              done();
+            }
+          });
+          socket.on("error", () => done());
+          setTimeout(done, 10_000).unref();
+        }),
+      ),
+    );
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = await rssMb(subject.pid);
+  for (const socket of sockets) socket.destroy();
+  return { mb: after - before, connected };
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+export async function runProxyBench(): Promise<BenchSection> {
+  await ensureDebianPackages({ pgbouncer: "pgbouncer", pgbench: "postgresql-contrib" });
+  const quick = quickMode();
+  const seconds = quick ? 2 : 15;
+  const dir = await mkdtemp(join(tmpdir(), "proxyfit-bench-proxy-"));
+  const db = await startPostgres({ settings: { max_connections: MAX_CONNECTIONS, shared_buffers: "256MB" } });
+  const subjects: Subject[] = [];
+  try {
+    await run("pgbench", ["-h", "127.0.0.1", "-p", String(db.port), "-U", "postgres", "-i", "-q", "-s", quick ? "1" : "10", "postgres"]);
+    subjects.push(await startProxyfit(db), await startPgbouncer(db, dir), await startForwarder(db));
+    const rows: string[] = [];
+    const results = new Map<string, RunResult>();
+    for (const mode of ["simple", "prepared"] as const) {
+      for (const clients of [50, 500]) {
+        for (const subject of subjects) {
+          const result = await pgbench(subject, mode, clients, seconds, dir);
+          results.set(`${subject.name}|${mode}|${clients}`, result);
+          rows.push(
+            result.error
+              ? `| ${mode} | ${clients} | ${subject.name} | failed: ${result.error} | | |`
+              : `| ${mode} | ${clients} | ${subject.name} | ${fmt(result.tps)} | ${fmt(result.cpuUsPerTx, 1)} | ${fmt(result.p99Ms, 2)} |`,
+          );
+        }
+      }
+    }
+    const ratios: string[] = [];
+    for (const mode of ["simple", "prepared"] as const) {
+      for (const clients of [50, 500]) {
+        const ours = results.get(`proxyfit|${mode}|${clients}`);
+        const bouncer = results.get(`PgBouncer (transaction mode)|${mode}|${clients}`);
+        const floor = results.get(`bare Node forwarder|${mode}|${clients}`);
+        const tpsRatio = ours && bouncer?.tps ? fmt(ours.tps / bouncer.tps, 2) : "n/a";
+        const cpuRatio = ours && floor?.cpuUsPerTx ? fmt(ours.cpuUsPerTx / floor.cpuUsPerTx, 2) : "n/a";
+        ratios.push(`| ${mode} | ${clients} | ${tpsRatio} (target ≥ 0.60) | ${cpuRatio} (target ≤ 1.25) |`);
+      }
+    }
+    const memory: string[] = [];
+    for (const subject of subjects.slice(0, 2)) {
+      const idle = await idleClientsMemory(subject, quick ? 2000 : IDLE_CLIENTS);
+      memory.push(`| ${subject.name} | ${fmt(idle.connected)} | ${fmt(idle.mb, 1)} MB |`);
+    }
+    const markdown = `pgbench select-only (\`-S\`), ${seconds} s per run, \`-j 2\`, pool size ${POOL_SIZE} for proxyfit and PgBouncer
+(the forwarder does not pool: each client is a server connection). CPU is the proxy process's user + system time
+over the run divided by the transactions pgbench completed; p99 from pgbench's per-transaction log.
+
+| protocol | clients | through | TPS | proxy CPU µs / tx | p99 latency ms |
+|---|---:|---|---:|---:|---:|
+${rows.join("\n")}
+
+Ratios (proxyfit / anchor):
+
+| protocol | clients | TPS vs PgBouncer | CPU per tx vs bare forwarder |
+|---|---:|---:|---:|
+${ratios.join("\n")}
+
+Memory of idle logged-in clients (resident set growth of the proxy process):
+
+| through | idle clients | RSS growth |
+|---|---:|---:|
+${memory.join("\n")}
+`;
+    return { title: "Trial proxy (PostgreSQL) against PgBouncer and a bare Node forwarder", markdown };
+  } finally {
+    for (const subject of subjects) await subject.stop().catch(() => {});
+    await db.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
