@@ -74,7 +74,8 @@ describe("ConnectionReplay", () => {
       ev("connection_authorized", 1, 1000),
       ev("statement", 1, 1000, { statement: "SELECT 1", durationMs: 50 }),
       ev("statement", 1, 1000, { statement: "SET search_path = app" }),
-      ev("disconnection", 1, 1000),
+      ev("statement", 1, 2000, { statement: "SELECT 2" }),
+      ev("disconnection", 1, 2000),
     ]);
     expect(report.peaks).toEqual({ clientConnections: 1, databaseConnections: 1, pinnedConnections: 1 });
   });
