@@ -163,3 +163,26 @@ describe("idle_client_timeout", () => {
     }
   });
 });
+
+describe("the connection limit holds across users and databases", () => {
+  test("two databases share one connection: it is closed and reopened for whoever waits", async () => {
+    const t = await startTestProxy({ max_connections_percent: "1", max_idle_connections_percent: "1" });
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, t.proxy.gauges().DatabaseConnections);
+    }, 1);
+    try {
+      const a = await t.client({ database: "postgres" });
+      const b = await t.client({ database: "template1" });
+      for (let i = 0; i < 5; i++) {
+        const [ra, rb] = await Promise.all([a.query("select current_database() as db"), b.query("select current_database() as db")]);
+        expect([ra.rows[0].db, rb.rows[0].db]).toEqual(["postgres", "template1"]);
+      }
+      expect(peak).toBe(1);
+      expect(t.proxy.gauges().DatabaseConnections).toBe(1);
+    } finally {
+      clearInterval(sampler);
+      await t.close();
+    }
+  });
+});

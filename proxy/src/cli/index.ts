@@ -1,15 +1,26 @@
 /**
  * `proxyfit proxy`: runs the trial proxy until SIGINT or SIGTERM, then writes the trial report (report_file).
  */
-import { ConfigError, loadSettings, SETTINGS } from "../config/index.js";
+import { ConfigError, loadSettings, SETTINGS, type SettingKind } from "../config/index.js";
 import { startProxy } from "../proxy.js";
 
 const BOOLEAN_SETTINGS = new Set(SETTINGS.filter((s) => s.kind === "boolean").map((s) => s.name));
 
+const PLACEHOLDERS: Record<SettingKind, string> = {
+  string: "VALUE",
+  integer: "N",
+  seconds: "SECONDS",
+  boolean: "",
+  list: "A,B,...",
+  "host-port": "HOST:PORT",
+  url: "URL",
+  enum: "",
+};
+
 function usage(): string {
   const lines = SETTINGS.map((s) => {
     const flag = `--${s.name.replaceAll("_", "-")}`;
-    const value = s.kind === "boolean" ? "" : s.values ? ` ${s.values[0]}|...` : ` ${s.kind.toUpperCase()}`;
+    const value = s.kind === "boolean" ? "" : s.values ? ` ${s.values[0]}|...` : ` ${PLACEHOLDERS[s.kind]}`;
     const fallback = s.default !== undefined ? ` (default ${s.default})` : "";
     return `  ${`${flag}${value}`.padEnd(44)} ${s.description}${fallback}`;
   });

@@ -64,7 +64,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     name: "admin",
     kind: "host-port",
     default: "127.0.0.1:9187",
-    description: "Address of the admin HTTP listener (/metrics, /pools, /clients, /report); \"off\" turns it off.",
+    description: "Address of the admin HTTP listener (/, /metrics, /pools, /clients); \"off\" turns it off.",
   },
   {
     name: "target",
@@ -102,7 +102,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     default: "1800",
     min: 1,
     max: 28800,
-    description: "A client connection idle (outside a transaction) this long is closed.",
+    description: "A client connection that sends nothing for this long is closed.",
   },
   { name: "init_query", kind: "string", description: "SQL run on every new database connection, e.g. SET statements." },
   { name: "require_tls", kind: "boolean", default: "false", description: "Refuse clients that do not use TLS." },

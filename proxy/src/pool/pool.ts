@@ -165,9 +165,9 @@ export class Pool {
     if (this.total >= this.options.maxConnections) {
       const starving = this.starvingGroup(group);
       if (starving) {
-        // Another user or database waits and there is no room: this connection makes way for it.
+        // Another user or database waits and there is no room: this connection makes way for it (forget() opens
+        // the replacement).
         connection.close();
-        this.grow(starving, starving.waiters[0]!.request);
         return;
       }
     }
@@ -204,9 +204,9 @@ export class Pool {
   private grow(group: Group, request: BorrowRequest): void {
     if (group.waiters.length <= group.opening || group.retryTimer) return;
     if (this.total >= this.options.maxConnections) {
-      const victim = this.idleElsewhere(group);
-      if (!victim) return;
-      victim.close();
+      // Make room by closing another group's idle connection; forget() then opens one for the longest waiter.
+      this.idleElsewhere(group)?.close();
+      return;
     }
     this.open(group, request);
   }
