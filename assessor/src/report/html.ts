@@ -233,7 +233,7 @@ function configFindingsSection(report: Report): string {
   const findings = report.configFindings;
   if (!findings) return "";
   if (findings.length === 0) {
-    return `<section id="config-findings"><h2>Driver findings</h2><p class="lead">The driver configuration files given raise nothing.</p></section>`;
+    return `<section id="config-findings"><h2>Driver findings</h2><p class="lead">None. Driver and ORM configuration files given with <code>--config</code> (or as <code>config</code> parts of an upload) are checked for settings that pin or break through the proxy.</p></section>`;
   }
   const rows = findings
     .map(

@@ -77,7 +77,8 @@ export const openApiDocument = {
           `multipart/form-data carries several logs ("${LOG_PART}" parts), driver configs ("${CONFIG_PART}" parts) ` +
           "and options as fields; its files are spooled to disk first. Uploads up to the sync limit (default 8 MiB) " +
           "are answered 201 when done; bigger ones, uploads without Content-Length and `Prefer: respond-async` " +
-          "get 202 at once and are polled with GET.",
+          "get 202 as soon as the upload is received, and are polled with GET (the list shows an upload's " +
+          "progress while it streams in).",
         parameters: [
           {
             name: "name",
@@ -104,6 +105,10 @@ export const openApiDocument = {
             "text/plain": { schema: { type: "string" } },
             "application/octet-stream": { schema: { type: "string", format: "binary" } },
             "application/gzip": { schema: { type: "string", format: "binary" } },
+            "application/x-www-form-urlencoded": {
+              description: "What curl --data-binary sends by default: taken as a raw log, never form-decoded.",
+              schema: { type: "string" },
+            },
             "multipart/form-data": {
               schema: {
                 type: "object",

@@ -93,7 +93,7 @@ options:
   --data-dir DIR         embedded database directory (default: PROXYFIT_DATA_DIR, else ${defaultDataDir()})
   --database-url URL     a PostgreSQL server instead (default: DATABASE_URL)
   --max-upload SIZE      largest upload, e.g. 500M, 2G (default 2G)
-  --sync-limit SIZE      uploads up to SIZE are answered when done (201), bigger at once (202) (default 8M)
+  --sync-limit SIZE      uploads up to SIZE are answered when done (201), bigger ones once received (202) (default 8M)
   --shutdown-grace SEC   on SIGTERM, time in-flight uploads get to finish (default 30)
   --request-timeout SEC  time a client may take to send one upload (default 3600)
   --pricing-endpoint URL the AWS Price List API endpoint for uploads asking live-pricing=true (default: AWS's)
@@ -155,7 +155,9 @@ export async function runServe(argv: string[], env: NodeJS.ProcessEnv = process.
     logger.error("could not start", errorFields(error));
     return 1;
   }
-  const signal = await Promise.race([once(process, "SIGTERM"), once(process, "SIGINT")]).then(() => "signal");
+  const signal = await Promise.race(
+    (["SIGTERM", "SIGINT"] as const).map((name) => once(process, name).then(() => name)),
+  );
   logger.info("signal received", { signal });
   await server.shutdown();
   return 0;

@@ -21,8 +21,18 @@ export interface AssessmentRoutesOptions {
   isDraining(): boolean;
 }
 
-/** Raw bodies: plain text logs or gzip. Anything else is probably a mistake (JSON, a form without multipart). */
-const RAW_TYPES = ["text/plain", "text/x-log", "application/octet-stream", "application/gzip", "application/x-gzip"];
+/**
+ * Raw bodies: plain text logs or gzip. application/x-www-form-urlencoded is what `curl --data-binary @file` sends
+ * unless told otherwise; the body is taken as is, never form-decoded. Anything else (JSON...) is probably a mistake.
+ */
+const RAW_TYPES = [
+  "text/plain",
+  "text/x-log",
+  "application/octet-stream",
+  "application/gzip",
+  "application/x-gzip",
+  "application/x-www-form-urlencoded",
+];
 const RAW_ENCODINGS = ["identity", "gzip", "x-gzip"];
 /** When the upload gives no file name. */
 const DEFAULT_RAW_NAME = "upload.log";
