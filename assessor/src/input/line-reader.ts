@@ -1,5 +1,5 @@
+import { isAscii } from "node:buffer";
 import { Readable } from "node:stream";
-import { StringDecoder } from "node:string_decoder";
 import { createGunzip } from "node:zlib";
 import { InputError } from "./input-error.js";
 import type { LogInput } from "./log-input.js";
@@ -26,8 +26,7 @@ const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 
 /**
- * Reads an input as batches of lines. Works on whole chunks: one decode per chunk and indexOf for line ends, so the
- * cost per line is a slice. Memory holds one chunk plus the unfinished last line.
+ * Reads an input as batches of lines, one batch per chunk read. Memory holds one chunk plus the unfinished last line.
  */
 export async function* readLines(
   input: LogInput,
@@ -55,13 +54,12 @@ export async function* readLines(
     ? Readable.from(counted(), { objectMode: false }).pipe(createGunzip())
     : counted();
 
-  const decoder = new StringDecoder("utf8");
-  let pending = "";
+  const split = new LineSplitter();
   let lineNo = 1;
   let checkedForBinary = false;
   try {
     for await (const chunk of text) {
-      const bytes = chunk as Uint8Array;
+      const bytes = asBuffer(chunk as Uint8Array);
       if (!checkedForBinary) {
         checkedForBinary = true;
         if (looksBinary(bytes)) {
@@ -73,16 +71,7 @@ export async function* readLines(
           );
         }
       }
-      const textChunk = pending + decoder.write(bytes as Buffer);
-      const lines: string[] = [];
-      let start = 0;
-      let end = textChunk.indexOf("\n");
-      while (end !== -1) {
-        lines.push(lineAt(textChunk, start, end));
-        start = end + 1;
-        end = textChunk.indexOf("\n", start);
-      }
-      pending = textChunk.slice(start);
+      const lines = split.chunk(bytes);
       if (lines.length > 0) {
         yield { lines, firstLine: lineNo };
         lineNo += lines.length;
@@ -93,16 +82,66 @@ export async function* readLines(
     // A truncated or corrupt gzip stream: keep every line already read and say where it stopped.
     events.onProblem?.(`the compressed data ends early or is corrupt (${(error as Error).message})`, lineNo);
   }
-  const last = pending + decoder.end();
-  if (last.length > 0) yield { lines: [stripCr(last)], firstLine: lineNo };
+  const last = split.end();
+  if (last !== undefined) yield { lines: [last], firstLine: lineNo };
 }
 
-function lineAt(text: string, start: number, end: number): string {
-  return text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+
+/**
+ * Cuts bytes into lines at newline bytes (a UTF-8 multi-byte sequence never contains one) and decodes each line on
+ * its own. A line is thus a string of its own, not a slice of a chunk-sized string: whatever keeps a line (a cache
+ * key, a session's name) keeps those few bytes alive, never the megabyte around them. Chunks of pure ASCII, nearly
+ * every log, decode as latin1, a plain copy.
+ */
+class LineSplitter {
+  /** The start of an unfinished line: the tails of earlier chunks. */
+  private pending: Buffer[] = [];
+
+  chunk(bytes: Buffer): string[] {
+    let end = bytes.indexOf(NEWLINE);
+    if (end === -1) {
+      this.pending.push(bytes);
+      return [];
+    }
+    const ascii = isAscii(bytes);
+    const lines: string[] = [];
+    let start = 0;
+    if (this.pending.length > 0) {
+      this.pending.push(bytes.subarray(0, end));
+      lines.push(this.takePending());
+      start = end + 1;
+      end = bytes.indexOf(NEWLINE, start);
+    }
+    while (end !== -1) {
+      lines.push(decodeLine(bytes, start, end, ascii));
+      start = end + 1;
+      end = bytes.indexOf(NEWLINE, start);
+    }
+    if (start < bytes.length) this.pending.push(bytes.subarray(start));
+    return lines;
+  }
+
+  /** The last line when the input does not end with a newline. */
+  end(): string | undefined {
+    return this.pending.length > 0 ? this.takePending() : undefined;
+  }
+
+  private takePending(): string {
+    const line = Buffer.concat(this.pending);
+    this.pending = [];
+    return decodeLine(line, 0, line.length, isAscii(line));
+  }
 }
 
-function stripCr(line: string): string {
-  return line.endsWith("\r") ? line.slice(0, -1) : line;
+function decodeLine(bytes: Buffer, start: number, end: number, ascii: boolean): string {
+  const stop = end > start && bytes[end - 1] === CARRIAGE_RETURN ? end - 1 : end;
+  return bytes.toString(ascii ? "latin1" : "utf8", start, stop);
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Text logs have no NUL bytes and few control characters; look at the first 4 KB only. */
