@@ -22,6 +22,8 @@ interface Row {
   bytes: number;
   result: Measurement;
   idleRssMb?: number;
+  /** The stored report: its size and session count (one entry per session dominates memory, not the upload). */
+  report?: { bytes: number; sessions: number };
 }
 
 /**
@@ -108,7 +110,7 @@ function uploadToServer(
   dataDir: string,
   file: string,
   headers: Record<string, string>,
-): Promise<{ result: Measurement; idleRssMb: number }> {
+): Promise<Pick<Row, "result" | "idleRssMb" | "report">> {
   return withServer(dataDir, async (url, pid) => {
     const idleRssMb = await rssMb(pid, "VmRSS");
     const started = performance.now();
@@ -132,7 +134,10 @@ function uploadToServer(
       await new Promise((done) => setTimeout(done, 100));
     }
     const seconds = (performance.now() - started) / 1000;
-    return { result: { seconds, peakRssMb: await rssMb(pid, "VmHWM") }, idleRssMb };
+    const peakRssMb = await rssMb(pid, "VmHWM");
+    const report = await (await fetch(`${url}/v1/assessments/${id}`)).text();
+    const sessions = (JSON.parse(report) as { summary: { sessions: number } }).summary.sessions;
+    return { result: { seconds, peakRssMb }, idleRssMb, report: { bytes: Buffer.byteLength(report), sessions } };
   });
 }
 
@@ -172,10 +177,13 @@ function render(rows: Row[]): string {
       `(raw) and ${((cli.result.seconds / gzip.result.seconds) * 100).toFixed(0)}% (gzip); time runs from the first byte sent until the ` +
       "report is stored.",
   );
+  const report = raw.report;
   lines.push(
     `- The server's memory grows by ${(raw.result.peakRssMb - (raw.idleRssMb ?? 0)).toFixed(0)} MB over idle for a ` +
-      `${mb(raw.bytes).toFixed(0)} MB upload: the body streams through the parser and is never held whole. Idle RSS includes ` +
-      "the embedded PGlite database.",
+      `${mb(raw.bytes).toFixed(0)} MB upload (the CLI peaks at ${cli.result.peakRssMb.toFixed(0)} MB for the whole process): ` +
+      "the upload streams through the parser and is never held whole; what grows is the analysis (parser, rulebook, " +
+      `sessions) and the report (${report ? `${report.sessions.toLocaleString("en-US")} sessions, ${mb(report.bytes).toFixed(0)} MB of JSON` : "one entry per session"}). ` +
+      "Idle RSS is mostly the embedded PGlite database.",
   );
   return lines.join("\n");
 }
