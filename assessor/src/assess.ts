@@ -159,21 +159,24 @@ async function mergeTimelines(cursors: InputCursor[], analysis: Analysis, signal
   const formats = new Set(cursors.map((c) => c.format.id));
   const reconciler =
     formats.has("mysql-general") && formats.has("mysql-slow") ? new MysqlLogReconciler() : undefined;
+  const merged = (cursor: InputCursor): EmitEvent =>
+    reconciler ? (event) => reconciler.push(event, cursor.format.id, add) : add;
   await Promise.all(cursors.map((c) => c.fill(signal)));
   const live = cursors.filter((c) => !c.exhausted);
-  while (live.length > 0) {
+  while (live.length > 1) {
     let next = 0;
     for (let i = 1; i < live.length; i++) {
       if (live[i]!.peekTime() < live[next]!.peekTime()) next = i;
     }
     const cursor = live[next]!;
-    if (reconciler) reconciler.push(cursor.take(), cursor.format.id, add);
-    else add(cursor.take());
+    merged(cursor)(cursor.take());
     if (cursor.isEmpty()) {
       await cursor.fill(signal);
       if (cursor.exhausted) live.splice(next, 1);
     }
   }
+  // The last input left (the only one, usually) needs no merging: its events go straight from parser to analysis.
+  if (live.length === 1) await live[0]!.drainTo(merged(live[0]!), signal);
   reconciler?.end(add);
 }
 
@@ -259,21 +262,34 @@ class InputCursor {
   async fill(signal?: AbortSignal): Promise<void> {
     this.queue = [];
     this.head = 0;
-    const push = (event: LogEvent) => {
+    while (this.queue.length === 0 && !this.finished) await this.parseBatch(this.enqueue, signal);
+  }
+
+  /** Hands every event left, queued or not yet parsed, to `emit` as it is parsed. */
+  async drainTo(emit: EmitEvent, signal?: AbortSignal): Promise<void> {
+    while (!this.isEmpty()) emit(this.take());
+    const counted: EmitEvent = (event) => {
       this.events++;
-      this.queue.push(event);
+      emit(event);
     };
-    while (this.queue.length === 0 && !this.finished) {
-      signal?.throwIfAborted();
-      const batch = this.buffered.shift() ?? (await this.nextBatch());
-      if (!batch) {
-        this.parser.end(push);
-        this.finished = true;
-        break;
-      }
-      let lineNo = batch.firstLine;
-      for (const line of batch.lines) this.parser.line(line, lineNo++, push);
+    while (!this.finished) await this.parseBatch(counted, signal);
+  }
+
+  private readonly enqueue: EmitEvent = (event) => {
+    this.events++;
+    this.queue.push(event);
+  };
+
+  private async parseBatch(emit: EmitEvent, signal: AbortSignal | undefined): Promise<void> {
+    signal?.throwIfAborted();
+    const batch = this.buffered.shift() ?? (await this.nextBatch());
+    if (!batch) {
+      this.parser.end(emit);
+      this.finished = true;
+      return;
     }
+    let lineNo = batch.firstLine;
+    for (const line of batch.lines) this.parser.line(line, lineNo++, emit);
   }
 
   private async nextBatch(): Promise<LineBatch | undefined> {

@@ -78,13 +78,6 @@ function fieldGroups(compiled: CompiledPrefix): FieldGroups {
   return groups;
 }
 
-/** A record whose continuation lines (starting with a tab) may still follow. */
-interface OpenRecord {
-  record: PgRecord;
-  /** Continuation lines, joined with newlines when the record closes. */
-  more: string[] | undefined;
-}
-
 class PgStderrParser implements LogParser {
   readonly stats: ParserStats = emptyStats();
   private compiled: CompiledPrefix | undefined;
@@ -97,7 +90,10 @@ class PgStderrParser implements LogParser {
   private syslogTime = Number.NaN;
   /** The line being parsed, for problems found below the line level (an unknown time zone). */
   private lineNo = 0;
-  private current: OpenRecord | undefined;
+  /** The record whose continuation lines (starting with a tab) may still follow. */
+  private current: PgRecord | undefined;
+  /** Its continuation lines so far, joined with newlines when it closes. */
+  private more: string[] | undefined;
   private readonly assembler: PgEventAssembler;
   private readonly timestamps: PgTimestampParser;
 
@@ -170,8 +166,8 @@ class PgStderrParser implements LogParser {
   private unwrapped(text: string, lineNo: number, syslogTime: number, emit: EmitEvent): void {
     if (text.charCodeAt(0) === 9 /* tab */) {
       if (this.current) {
-        this.current.more ??= [];
-        this.current.more.push(text.slice(1));
+        this.more ??= [];
+        this.more.push(text.slice(1));
       } else {
         countProblem(this.stats, lineNo, "continuation line without a log line before it", text);
       }
@@ -186,7 +182,7 @@ class PgStderrParser implements LogParser {
     }
     this.syslogTime = syslogTime;
     this.lineNo = lineNo;
-    this.current = { record: this.toRecord(match, text, lineNo), more: undefined };
+    this.current = this.toRecord(match, text, lineNo);
   }
 
   private toRecord(match: RegExpExecArray, text: string, lineNo: number): PgRecord {
@@ -216,10 +212,13 @@ class PgStderrParser implements LogParser {
   }
 
   private closeRecord(emit: EmitEvent): void {
-    const current = this.current;
-    if (!current) return;
+    const record = this.current;
+    if (!record) return;
     this.current = undefined;
-    if (current.more) current.record.message += `\n${current.more.join("\n")}`;
-    this.assembler.record(current.record, emit);
+    if (this.more) {
+      record.message += `\n${this.more.join("\n")}`;
+      this.more = undefined;
+    }
+    this.assembler.record(record, emit);
   }
 }

@@ -100,12 +100,14 @@ export class PgTimestampParser {
     if (text.charCodeAt(pos) === 46 /* . */) {
       let end = pos + 1;
       while (end < text.length && isDigit(text.charCodeAt(end))) end++;
-      fraction = Number(`0${text.slice(pos, end)}`) * 1000;
+      fraction = end === pos + 4 ? milliseconds(text, pos + 1) : Number(`0${text.slice(pos, end)}`) * 1000;
       pos = end;
     }
-    const zone = text.charCodeAt(pos) === 32 /* space */ ? text.slice(pos + 1) : "";
-    const secondText = text.slice(0, 19);
-    if (secondText !== this.lastSecondText || zone !== this.lastZone) {
+    const zoneAt = text.charCodeAt(pos) === 32 /* space */ ? pos + 1 : text.length;
+    // Compared in place: most lines repeat the previous line's second and zone, and need no substrings.
+    if (!this.sameSecond(text, zoneAt)) {
+      const secondText = text.slice(0, 19);
+      const zone = text.slice(zoneAt);
       const seconds = this.parseSecond(secondText, zone);
       if (Number.isNaN(seconds)) return Number.NaN;
       this.lastSecondText = secondText;
@@ -113,6 +115,15 @@ export class PgTimestampParser {
       this.lastSecondMs = seconds;
     }
     return this.lastSecondMs + fraction;
+  }
+
+  private sameSecond(text: string, zoneAt: number): boolean {
+    return (
+      !Number.isNaN(this.lastSecondMs) &&
+      text.startsWith(this.lastSecondText) &&
+      text.length - zoneAt === this.lastZone.length &&
+      text.endsWith(this.lastZone)
+    );
   }
 
   private parseSecond(text: string, zone: string): number {
@@ -141,6 +152,11 @@ export class PgTimestampParser {
 /** %n: seconds since the epoch with milliseconds ("1732442400.123"). */
 export function parseEpochSeconds(text: string): number {
   return text === "" ? Number.NaN : Number(text) * 1000;
+}
+
+/** Three digits at `at` as a number: what Number("0.ddd") * 1000 gives for every ddd, without the string. */
+function milliseconds(text: string, at: number): number {
+  return (text.charCodeAt(at) - 48) * 100 + (text.charCodeAt(at + 1) - 48) * 10 + (text.charCodeAt(at + 2) - 48);
 }
 
 function isDigit(code: number): boolean {
