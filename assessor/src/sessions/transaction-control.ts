@@ -68,39 +68,50 @@ function effectOf(words: string[], engine: Engine): TransactionEffect {
 export function leadingWords(sql: string, count: number, engine: Engine): string[][] {
   const statements: string[][] = [];
   let words: string[] = [];
-  let word = "";
-  const flush = () => {
-    if (word !== "" && words.length < count) words.push(word.toLowerCase());
-    word = "";
+  /** Where the word being read started, or -1 between words. */
+  let wordStart = -1;
+  const endWord = (at: number) => {
+    if (wordStart !== -1 && words.length < count) words.push(sql.slice(wordStart, at).toLowerCase());
+    wordStart = -1;
   };
   for (let i = 0; i < sql.length; i++) {
-    const c = sql[i]!;
-    if (c === "'" || c === '"' || c === "`") {
-      flush();
-      i = skipQuoted(sql, i, c, engine === "mysql");
+    const c = sql.charCodeAt(i);
+    if (c === SINGLE_QUOTE || c === DOUBLE_QUOTE || c === BACKTICK) {
+      endWord(i);
+      i = skipQuoted(sql, i, sql[i]!, engine === "mysql");
       if (words.length < count) words.push("?");
-    } else if (c === "-" && sql[i + 1] === "-") {
-      flush();
+    } else if (c === DASH && sql.charCodeAt(i + 1) === DASH) {
+      endWord(i);
       const nl = sql.indexOf("\n", i);
       i = nl === -1 ? sql.length : nl;
-    } else if (c === "/" && sql[i + 1] === "*") {
-      flush();
+    } else if (c === SLASH && sql.charCodeAt(i + 1) === STAR) {
+      endWord(i);
       const close = sql.indexOf("*/", i + 2);
       i = close === -1 ? sql.length : close + 1;
-    } else if (c === ";") {
-      flush();
+    } else if (c === SEMICOLON) {
+      endWord(i);
       if (words.length > 0) statements.push(words);
       words = [];
-    } else if (c === " " || c === "\t" || c === "\n" || c === "\r" || c === "=" || c === "(" || c === ")" || c === ",") {
-      flush();
-    } else {
-      word += c;
+    } else if (c === 32 || c === 9 || c === 10 || c === 13 || c === EQUALS || c === 40 || c === 41 || c === COMMA) {
+      endWord(i);
+    } else if (wordStart === -1) {
+      wordStart = i;
     }
   }
-  flush();
+  endWord(sql.length);
   if (words.length > 0) statements.push(words);
   return statements;
 }
+
+const SINGLE_QUOTE = 39;
+const DOUBLE_QUOTE = 34;
+const BACKTICK = 96;
+const DASH = 45;
+const SLASH = 47;
+const STAR = 42;
+const SEMICOLON = 59;
+const EQUALS = 61;
+const COMMA = 44;
 
 /** PostgreSQL strings take no backslash escapes (standard_conforming_strings); MySQL's do. */
 function skipQuoted(sql: string, start: number, quote: string, backslashEscapes: boolean): number {
