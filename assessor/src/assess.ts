@@ -7,7 +7,9 @@ import { InputError } from "./input/input-error.js";
 import { type LineBatch, type LineReaderResult, readLines } from "./input/line-reader.js";
 import type { LogInput } from "./input/log-input.js";
 import { analyzeConfigs } from "./configs/index.js";
-import { BuiltInPriceSource, compareCosts, PriceListApiSource, type PriceSource } from "./pricing/index.js";
+import { BuiltInPriceSource } from "./pricing/built-in-prices.js";
+import { compareCosts } from "./pricing/compare-costs.js";
+import type { PriceSource } from "./pricing/price-source.js";
 import type { Recommendation } from "./recommendation/recommendation.js";
 import { recommend } from "./recommendation/recommend.js";
 import type { InputReport, Report } from "./report/report.js";
@@ -106,7 +108,7 @@ export async function assess(inputs: readonly LogInput[], options: AssessOptions
       peakClientConnections: report.replay?.peaks.clientConnections ?? 0,
       peakConcurrentSessions: report.replay?.baseline.peakConcurrentSessions ?? 0,
     },
-    priceSource(options.livePricing),
+    await priceSource(options.livePricing),
   );
   report.recommendation = recommend({
     report,
@@ -145,8 +147,10 @@ function targetOf(engine: Engine, options: AssessOptions): Recommendation["targe
   };
 }
 
-function priceSource(live: AssessOptions["livePricing"]): PriceSource {
+async function priceSource(live: AssessOptions["livePricing"]): Promise<PriceSource> {
   if (!live) return new BuiltInPriceSource();
+  // The AWS SDK takes longer to load than a small log takes to read: loaded only when asked for.
+  const { PriceListApiSource } = await import("./pricing/price-list-api.js");
   return new PriceListApiSource(typeof live === "object" && live.endpoint ? { endpoint: live.endpoint } : {});
 }
 
