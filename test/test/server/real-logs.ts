@@ -53,8 +53,9 @@ export const WORKLOADS: Record<string, Session[]> = {
     "SELECT 3",
   ]),
   "cursors-sequences": sessions(5, (i) => [
-    "CREATE SEQUENCE IF NOT EXISTS ticket",
-    "SELECT nextval('ticket')",
+    // One sequence per session: concurrent CREATE ... IF NOT EXISTS of one name can collide.
+    `CREATE SEQUENCE IF NOT EXISTS ticket_${i}`,
+    `SELECT nextval('ticket_${i}')`,
     "BEGIN",
     `DECLARE c${i} CURSOR FOR SELECT generate_series(1, 3)`,
     `FETCH 2 FROM c${i}`,
@@ -149,11 +150,14 @@ async function run(connectionString: string, workload: Session[]): Promise<void>
       if (typeof first === "number") await pause(first);
       const client = new pg.Client({ connectionString, application_name: `worker-${index}` });
       await client.connect();
-      for (const step of typeof first === "number" ? steps.slice(1) : steps) {
-        if (typeof step === "number") await pause(step);
-        else await client.query(step);
+      try {
+        for (const step of typeof first === "number" ? steps.slice(1) : steps) {
+          if (typeof step === "number") await pause(step);
+          else await client.query(step);
+        }
+      } finally {
+        await client.end();
       }
-      await client.end();
     }),
   );
   // Disconnection lines are written as the backends exit, just after the clients hang up.
