@@ -4,7 +4,7 @@
  * only the proxy can see (database connections actually open, clients waiting for one) is sampled once a second
  * and reported as the replay section: observed, not simulated.
  */
-import type { Analysis, LogEvent, ReplayReport, Report } from "@proxyfit/assessor";
+import type { Analysis, ReplayReport, Report, SourcePosition } from "@proxyfit/assessor";
 import type { ClientConnection } from "../client/client-connection.js";
 import type { TrafficObserver } from "../client/services.js";
 
@@ -44,32 +44,41 @@ export class TrialRecorder implements TrafficObserver {
     private readonly limits: TrialLimits,
   ) {}
 
-  private add(client: ClientConnection, event: Omit<LogEvent, "time" | "backendId" | "source">): void {
-    if (this.finished) return;
-    this.analysis.add({ ...event, time: Date.now(), backendId: client.id, source: { file: SOURCE_FILE, line: ++this.line } });
-  }
-
   connected(client: ClientConnection): void {
-    this.add(client, {
+    if (this.finished) return;
+    this.analysis.add({
+      time: Date.now(),
+      backendId: client.id,
       kind: "connection_authorized",
       user: client.user,
       database: client.database,
       application: client.application,
       clientAddress: client.address,
+      source: this.nextSource(),
     });
   }
 
+  /** Once per Query, Parse, Bind and Execute: one object literal of one shape, no spreading. */
   request(client: ClientConnection, kind: "statement" | "parse" | "bind" | "execute", text: string, statementName?: string): void {
-    this.add(client, {
+    if (this.finished) return;
+    this.analysis.add({
+      time: Date.now(),
+      backendId: client.id,
       kind,
       statement: text,
       protocol: kind === "statement" ? "simple" : "extended",
-      ...(statementName !== undefined ? { statementName } : {}),
+      statementName,
+      source: this.nextSource(),
     });
   }
 
   disconnected(client: ClientConnection): void {
-    this.add(client, { kind: "disconnection" });
+    if (this.finished) return;
+    this.analysis.add({ time: Date.now(), backendId: client.id, kind: "disconnection", source: this.nextSource() });
+  }
+
+  private nextSource(): SourcePosition {
+    return { file: SOURCE_FILE, line: ++this.line };
   }
 
   /** One sample of what the proxy sees; call about once a second. */
