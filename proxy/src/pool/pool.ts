@@ -24,7 +24,6 @@ interface Waiter {
   request: BorrowRequest;
   callback: BorrowCallback;
   since: number;
-  timer: NodeJS.Timeout | undefined;
 }
 
 export interface PoolOptions {
@@ -59,6 +58,7 @@ const PERMANENT_ERROR_CLASSES = ["28", "3D", "42"];
 
 class Group {
   readonly idle: DatabaseConnection[] = [];
+  /** Oldest first; all wait for the same borrow timeout, so the first waiter is always the next to time out. */
   readonly waiters: Waiter[] = [];
   /** Connections of the group, open or being opened. */
   size = 0;
@@ -66,7 +66,15 @@ class Group {
   readonly borrowed = new Set<DatabaseConnection>();
   backoffMs = 0;
   retryTimer: NodeJS.Timeout | undefined;
-  constructor(readonly key: string) {}
+  /**
+   * One timer for the whole queue rather than one per waiter: a borrow that waits a few microseconds (the usual case
+   * under load) then costs no timer. It fires at the first waiter's deadline, or later when that waiter was served.
+   */
+  timeoutTimer: NodeJS.Timeout | undefined;
+  constructor(
+    readonly user: string,
+    readonly database: string,
+  ) {}
 }
 
 export interface GroupSnapshot {
@@ -84,7 +92,8 @@ const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
 
 export class Pool {
-  private readonly groups = new Map<string, Group>();
+  /** By user, then database: two lookups of strings the callers keep, instead of building a key per borrow. */
+  private readonly groups = new Map<string, Map<string, Group>>();
   private total = 0;
   private closing = false;
   private readonly reaper: NodeJS.Timeout;
@@ -107,13 +116,21 @@ export class Pool {
   }
 
   private group(request: PoolKey): Group {
-    const key = `${request.user}\u0000${request.database}`;
-    let group = this.groups.get(key);
+    let byDatabase = this.groups.get(request.user);
+    if (!byDatabase) {
+      byDatabase = new Map();
+      this.groups.set(request.user, byDatabase);
+    }
+    let group = byDatabase.get(request.database);
     if (!group) {
-      group = new Group(key);
-      this.groups.set(key, group);
+      group = new Group(request.user, request.database);
+      byDatabase.set(request.database, group);
     }
     return group;
+  }
+
+  private *allGroups(): IterableIterator<Group> {
+    for (const byDatabase of this.groups.values()) yield* byDatabase.values();
   }
 
   /** Calls back with a connection, possibly synchronously when one is idle. */
@@ -129,10 +146,8 @@ export class Pool {
       callback(undefined, connection);
       return;
     }
-    const waiter: Waiter = { request, callback, since: performance.now(), timer: undefined };
-    const timeout = this.options.borrowTimeoutMs;
-    waiter.timer = setTimeout(() => this.expire(group, waiter), timeout);
-    group.waiters.push(waiter);
+    group.waiters.push({ request, callback, since: performance.now() });
+    group.timeoutTimer ??= setTimeout(() => this.expire(group), this.options.borrowTimeoutMs);
     this.grow(group, request);
   }
 
@@ -177,7 +192,6 @@ export class Pool {
   }
 
   private handOver(group: Group, connection: DatabaseConnection, waiter: Waiter): void {
-    clearTimeout(waiter.timer);
     connection.state = "borrowed";
     group.borrowed.add(connection);
     this.options.observer?.borrowed(performance.now() - waiter.since);
@@ -194,8 +208,9 @@ export class Pool {
   }
 
   private starvingGroup(except: Group): Group | undefined {
-    for (const group of this.groups.values()) {
-      if (group !== except && group.waiters.length > group.opening) return group;
+    // Runs on every release while the pool is full: plain loops, no generator.
+    for (const byDatabase of this.groups.values()) {
+      for (const group of byDatabase.values()) if (group !== except && group.waiters.length > group.opening) return group;
     }
     return undefined;
   }
@@ -212,7 +227,7 @@ export class Pool {
   }
 
   private idleElsewhere(group: Group): DatabaseConnection | undefined {
-    for (const other of this.groups.values()) {
+    for (const other of this.allGroups()) {
       if (other !== group && other.idle.length > 0) return other.idle.shift();
     }
     return undefined;
@@ -252,10 +267,7 @@ export class Pool {
   private connectFailed(group: Group, error: Error): void {
     if (error instanceof DatabaseError && PERMANENT_ERROR_CLASSES.some((c) => error.code.startsWith(c))) {
       // Every waiter of the group would get the same answer: give it to them now.
-      for (const waiter of group.waiters.splice(0)) {
-        clearTimeout(waiter.timer);
-        waiter.callback(error, undefined);
-      }
+      for (const waiter of group.waiters.splice(0)) waiter.callback(error, undefined);
       return;
     }
     group.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, group.backoffMs * 2));
@@ -282,29 +294,33 @@ export class Pool {
     if (waiting) this.grow(waiting, waiting.waiters[0]!.request);
   }
 
-  private expire(group: Group, waiter: Waiter): void {
-    const at = group.waiters.indexOf(waiter);
-    if (at < 0) return;
-    group.waiters.splice(at, 1);
-    waiter.callback(new BorrowTimeoutError(this.options.borrowTimeoutMs), undefined);
+  /** Fails the waiters whose borrow timeout has passed and sets the timer again for the next one. */
+  private expire(group: Group): void {
+    group.timeoutTimer = undefined;
+    const timeout = this.options.borrowTimeoutMs;
+    const now = performance.now();
+    // Timers run on the event loop's millisecond clock, which can read up to a millisecond ahead of performance.now().
+    while (group.waiters.length > 0 && now - group.waiters[0]!.since >= timeout - 1) {
+      group.waiters.shift()!.callback(new BorrowTimeoutError(timeout), undefined);
+    }
+    const next = group.waiters[0];
+    if (next) group.timeoutTimer = setTimeout(() => this.expire(group), Math.max(1, Math.ceil(next.since + timeout - now)));
   }
 
   /** Withdraws a waiting borrow (its client left). */
   cancel(request: BorrowRequest, callback: BorrowCallback): void {
     const group = this.group(request);
     const at = group.waiters.findIndex((w) => w.callback === callback);
-    if (at < 0) return;
-    clearTimeout(group.waiters[at]!.timer);
-    group.waiters.splice(at, 1);
+    if (at >= 0) group.waiters.splice(at, 1);
   }
 
   /** Closes idle connections beyond the idle limit once they have been idle for the grace period. */
   private reapIdle(): void {
     const grace = this.options.idleGraceMs ?? 30_000;
     let idle = 0;
-    for (const group of this.groups.values()) idle += group.idle.length;
+    for (const group of this.allGroups()) idle += group.idle.length;
     const now = Date.now();
-    for (const group of this.groups.values()) {
+    for (const group of this.allGroups()) {
       while (idle > this.options.maxIdleConnections && group.idle.length > 0 && now - group.idle[0]!.idleSince >= grace) {
         group.idle.shift()!.close();
         idle--;
@@ -314,16 +330,15 @@ export class Pool {
 
   /** Drops idle connections: after a failover they point at a server that is gone. */
   closeIdle(): void {
-    for (const group of this.groups.values()) for (const connection of group.idle.splice(0)) connection.close();
+    for (const group of this.allGroups()) for (const connection of group.idle.splice(0)) connection.close();
   }
 
   snapshot(): GroupSnapshot[] {
     const now = performance.now();
-    return [...this.groups.values()].map((group) => {
-      const [user = "", database = ""] = group.key.split("\u0000");
+    return [...this.allGroups()].map((group) => {
       return {
-        user,
-        database,
+        user: group.user,
+        database: group.database,
         connections: group.size,
         idle: group.idle.length,
         borrowed: group.borrowed.size,
@@ -336,19 +351,17 @@ export class Pool {
 
   get waiting(): number {
     let n = 0;
-    for (const group of this.groups.values()) n += group.waiters.length;
+    for (const group of this.allGroups()) n += group.waiters.length;
     return n;
   }
 
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.reaper);
-    for (const group of this.groups.values()) {
+    for (const group of this.allGroups()) {
       clearTimeout(group.retryTimer);
-      for (const waiter of group.waiters.splice(0)) {
-        clearTimeout(waiter.timer);
-        waiter.callback(new Error("the proxy is shutting down"), undefined);
-      }
+      clearTimeout(group.timeoutTimer);
+      for (const waiter of group.waiters.splice(0)) waiter.callback(new Error("the proxy is shutting down"), undefined);
     }
     for (const connection of [...this.connections]) connection.close();
   }
