@@ -48,7 +48,7 @@ import { DatabaseError } from "../pool/database-connection.js";
 import type { BorrowCallback, BorrowRequest } from "../pool/pool.js";
 import type { ClientStatement } from "../pool/prepared-statements.js";
 import { parseStartupOptions, sessionSettingsSql } from "./session-settings.js";
-import { PendingResponses, type PendingResponse, endsWith } from "./pending-responses.js";
+import { endsWith, PendingResponse, PendingResponses } from "./pending-responses.js";
 import type { ClientServices } from "./services.js";
 
 export type ClientState =
@@ -431,13 +431,11 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     const sql = sessionSettingsSql(this.settings, connection.settings);
     if (sql) {
       this.toDatabase.push(query(sql));
-      this.pending.push({
-        expect: "ready",
-        action: "drop",
-        done: (ok) => {
+      this.pending.push(
+        PendingResponse.drop("ready", (ok) => {
           if (!ok) this.fatal("22023", `a startup parameter of this session was refused by the database: ${sql}`);
-        },
-      });
+        }),
+      );
       connection.settings.clear();
       for (const [name, value] of this.settings) connection.settings.set(name, value);
     }
@@ -529,7 +527,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
 
   private send(frame: Buffer, expect: PendingResponse["expect"]): void {
     this.toDatabase.push(frame);
-    this.pending.push({ expect, action: "forward" });
+    this.pending.push(PendingResponse.forward(expect));
     if (this.sentAt === 0) {
       this.sentAt = performance.now();
       if (this.requestAt === 0) this.requestAt = this.sentAt;
@@ -538,7 +536,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
 
   /** Answers in the proxy's name, in order after everything still pending. */
   private answer(message: Buffer): void {
-    this.pending.push({ expect: "ready", action: "answer", answer: message });
+    this.pending.push(PendingResponse.answer(message));
     this.releaseAnswers();
   }
 
@@ -582,14 +580,11 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     this.evictPrepared(db);
     db.preparedStatements.set(serverName, true);
     this.toDatabase.push(renamedParse(serverName, body));
-    this.pending.push({
-      expect: "parse",
-      action,
-      forwardErrors: true,
-      done: (ok) => {
+    this.pending.push(
+      PendingResponse.prepare(action, (ok) => {
         if (!ok) db.preparedStatements.delete(serverName);
-      },
-    });
+      }),
+    );
     if (this.sentAt === 0) this.sentAt = performance.now();
   }
 
@@ -600,7 +595,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       if (db.preparedStatements.size < max) break;
       db.preparedStatements.delete(name);
       this.toDatabase.push(closeStatement(name));
-      this.pending.push({ expect: "close", action: "drop" });
+      this.pending.push(PendingResponse.drop("close"));
     }
   }
 
@@ -844,17 +839,15 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
 
   /** Sends a message of the proxy's own during cleanup; a failure closes the connection. */
   private inject(db: DatabaseConnection, message: Buffer): void {
-    this.pending.push({
-      expect: "ready",
-      action: "drop",
-      done: (ok) => {
+    this.pending.push(
+      PendingResponse.drop("ready", (ok) => {
         if (!ok) {
           clearTimeout(this.cleanupTimer);
           this.db = undefined;
           this.services.pool.discard(db, "its cleanup failed");
         }
-      },
-    });
+      }),
+    );
     db.write(message);
   }
 

@@ -9,17 +9,46 @@ import { Backend } from "../protocol/message-types.js";
 /** Which response ends an entry: one per request type of the extended protocol, "ready" for ReadyForQuery. */
 export type Expect = "parse" | "bind" | "close" | "describe" | "execute" | "ready";
 
-export interface PendingResponse {
-  expect: Expect;
-  /** forward: pass the answer on; drop: the proxy asked, the client must not see it; answer: send `answer` instead. */
-  action: "forward" | "drop" | "answer";
-  answer?: Buffer;
-  /** For dropped requests the client still depends on (a Parse the proxy added before the client's Bind). */
-  forwardErrors?: boolean;
+type Action = "forward" | "drop" | "answer";
+
+/**
+ * One request awaiting its answer. A class, built through the factories below, so every entry has the same shape:
+ * the code that matches answers to entries runs once per message from the database.
+ */
+export class PendingResponse {
   /** An ErrorResponse arrived before the entry's ReadyForQuery. */
-  failed?: boolean;
-  /** Told whether the request succeeded (false when an error skipped it). */
-  done?: (ok: boolean) => void;
+  failed = false;
+
+  private constructor(
+    readonly expect: Expect,
+    /** forward: pass the answer on; drop: the proxy asked, the client must not see it; answer: send `answer` instead. */
+    readonly action: Action,
+    readonly answer: Buffer | undefined,
+    /** For dropped requests the client still depends on (a Parse the proxy added before the client's Bind). */
+    readonly forwardErrors: boolean,
+    /** Told whether the request succeeded (false when an error skipped it). */
+    readonly done: ((ok: boolean) => void) | undefined,
+  ) {}
+
+  /** The client's own request: the database's answer goes to the client. */
+  static forward(expect: Expect): PendingResponse {
+    return new PendingResponse(expect, "forward", undefined, false, undefined);
+  }
+
+  /** A request the proxy answers itself with `message`, in its turn. */
+  static answer(message: Buffer): PendingResponse {
+    return new PendingResponse("ready", "answer", message, false, undefined);
+  }
+
+  /** A request of the proxy's own: the client sees neither its answer nor its errors. */
+  static drop(expect: Expect, done?: (ok: boolean) => void): PendingResponse {
+    return new PendingResponse(expect, "drop", undefined, false, done);
+  }
+
+  /** A Parse the proxy sends for a client's statement: its errors reach the client, its answer only if `forward`. */
+  static prepare(action: "forward" | "drop", done: (ok: boolean) => void): PendingResponse {
+    return new PendingResponse("parse", action, undefined, true, done);
+  }
 }
 
 export function endsWith(expect: Expect, type: number): boolean {
