@@ -4,8 +4,9 @@
  */
 export class OutputBatch {
   private readonly parts: Buffer[] = [];
+  /** The run being gathered: its first view, and where it ends now in that view's memory. */
+  private first: Buffer | undefined;
   private memory: ArrayBufferLike | undefined;
-  private start = 0;
   private end = 0;
 
   push(bytes: Buffer): void {
@@ -15,13 +16,13 @@ export class OutputBatch {
       return;
     }
     this.seal();
+    this.first = bytes;
     this.memory = bytes.buffer;
-    this.start = bytes.byteOffset;
     this.end = bytes.byteOffset + bytes.length;
   }
 
   get empty(): boolean {
-    return this.memory === undefined && this.parts.length === 0;
+    return this.first === undefined && this.parts.length === 0;
   }
 
   /** Everything gathered since the last take, in order. */
@@ -31,8 +32,12 @@ export class OutputBatch {
   }
 
   private seal(): void {
-    if (this.memory === undefined) return;
-    this.parts.push(Buffer.from(this.memory, this.start, this.end - this.start));
+    const first = this.first;
+    if (first === undefined) return;
+    // A run of one view is written as that view: no new Buffer object.
+    const start = first.byteOffset;
+    this.parts.push(this.end === start + first.length ? first : Buffer.from(this.memory!, start, this.end - start));
+    this.first = undefined;
     this.memory = undefined;
   }
 }
