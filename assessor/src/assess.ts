@@ -96,7 +96,8 @@ export async function assess(inputs: readonly LogInput[], options: AssessOptions
     const problem = configs.problems[0]!;
     throw new InputError(problem.message, { file: problem.file, line: problem.line });
   }
-  report.configFindings = configs.findings;
+  // Absent when no configuration was given, so a report tells "none given" from "nothing found".
+  if (options.configs && options.configs.length > 0) report.configFindings = configs.findings;
   report.costs = await compareCosts(
     {
       engine,
@@ -115,7 +116,7 @@ export async function assess(inputs: readonly LogInput[], options: AssessOptions
     engine,
     target,
     repeatedSettings: analysis.repeatedSettings(),
-    configFindings: report.configFindings,
+    configFindings: configs.findings,
     costs: report.costs,
   });
   return report;

@@ -61,7 +61,7 @@ export function recommend(input: RecommendationInput): Recommendation {
     generated_at: new Date().toISOString(),
     engine_family: engine === "postgresql" ? "POSTGRESQL" : "MYSQL",
     verdict: verdict.verdict,
-    reasons: [...verdict.reasons, ...pool.reasons],
+    reasons: [...verdict.reasons, ...pool.reasons, ...configReasons(input.configFindings)],
     target,
     connection_pool_config: {
       max_connections_percent: pool.maxConnectionsPercent,
@@ -241,6 +241,16 @@ export function remediationsFor(sessions: readonly SessionReport[]): Recommendat
     });
   }
   return out;
+}
+
+/** Driver settings that pin or break through the proxy must be fixed with the statements. */
+function configReasons(findings: readonly ConfigFinding[]): string[] {
+  const pin = findings.filter((f) => f.severity === "pin").length;
+  const broken = findings.filter((f) => f.severity === "break").length;
+  if (pin + broken === 0) return [];
+  return [
+    `${pin + broken} driver/ORM setting(s) would ${broken > 0 ? "break connections through the proxy or pin sessions" : "pin sessions"}: fix them with the remediations (configFindings).`,
+  ];
 }
 
 function pct(ratio: number): string {
