@@ -35,13 +35,15 @@ export class DeltaBuffer {
    * arrive nearly in order, which the engine's sort (TimSort) handles in close to linear time.
    */
   drain(until: number, visit: (time: number, kind: Delta) => void): void {
-    const order = Array.from({ length: this.length }, (_, i) => i);
-    order.sort((a, b) => this.times[a]! - this.times[b]!);
+    const times = this.times;
+    const order = new Array<number>(this.length);
+    for (let i = 0; i < this.length; i++) order[i] = i;
+    order.sort((a, b) => times[a]! - times[b]!);
     let kept = 0;
     const keepTimes = new Float64Array(Math.max(1 << 12, this.length));
     const keepKinds = new Uint8Array(keepTimes.length);
     for (const i of order) {
-      const time = this.times[i]!;
+      const time = times[i]!;
       if (time < until) visit(time, this.kinds[i] as Delta);
       else {
         keepTimes[kept] = time;

@@ -1,6 +1,7 @@
 import type { Engine, LogEvent } from "../events/log-event.js";
 import type { SessionPinReason, SessionReport } from "../report/report.js";
 import type { PinFinding, StatementToClassify } from "../rules/rulebook.js";
+import { IsoTimes } from "./iso-time.js";
 import { isReadOnly, transactionEffects } from "./transaction-control.js";
 
 /** What the tracker needs from the rulebook: findings for one statement or protocol message. */
@@ -66,6 +67,7 @@ export class SessionTracker {
   private readonly open = new Map<number, OpenSession>();
   private serial = 0;
   private normalize: (sql: string) => string = (sql) => sql;
+  private readonly times = new IsoTimes();
 
   constructor(
     private readonly engine: Engine,
@@ -197,6 +199,7 @@ export class SessionTracker {
 
   private record(session: OpenSession, event: LogEvent, statement: StatementToClassify, protocolOnly = false): void {
     const findings = this.classify(statement);
+    if (findings.length === 0) return;
     for (const finding of findings) {
       if (protocolOnly && statement.via === "parse" && !isProtocolRule(finding.rule)) continue;
       const first = !session.rules.has(finding.rule);
@@ -205,7 +208,7 @@ export class SessionTracker {
         session.rules.add(finding.rule);
         session.pinReasons.push({
           rule: finding.rule,
-          at: iso(event.time),
+          at: this.times.format(event.time),
           statement: this.normalize(statement.text),
           ambiguous: finding.ambiguous,
           source: event.source,
@@ -278,7 +281,7 @@ export class SessionTracker {
     this.timeline?.closed(session, Math.max(end, session.timelineAt, connectedUntil ?? end));
     // A connection that never authenticated and ran nothing (a failed login, a port probe) is not a client session.
     if (!session.authorized && session.statements === 0 && session.startFrom === "connection") return;
-    this.onClose(toReport(session, end, endFrom), session);
+    this.onClose(toReport(session, end, endFrom, this.times), session);
   }
 }
 
@@ -286,8 +289,13 @@ function isProtocolRule(rule: string): boolean {
   return rule === "pg.extended_protocol" || rule === "mysql.prepared_statement";
 }
 
-function toReport(session: OpenSession, end: number, endFrom: SessionReport["endFrom"]): SessionReport {
-  const start = iso(session.start);
+function toReport(
+  session: OpenSession,
+  end: number,
+  endFrom: SessionReport["endFrom"],
+  times: IsoTimes,
+): SessionReport {
+  const start = times.format(session.start);
   return {
     id: `${session.backendId}@${start}`,
     backendId: session.backendId,
@@ -296,7 +304,7 @@ function toReport(session: OpenSession, end: number, endFrom: SessionReport["end
     application: session.application,
     clientAddress: session.clientAddress,
     start,
-    end: iso(end),
+    end: times.format(end),
     startFrom: session.startFrom,
     endFrom,
     transactions: session.transactions,
@@ -305,11 +313,7 @@ function toReport(session: OpenSession, end: number, endFrom: SessionReport["end
     readOnly: session.statements > 0 && !session.wrote,
     pinned: session.pinnedAt !== undefined,
     pinnedOnlyByAmbiguous: session.pinnedAt !== undefined && !session.pinnedUnambiguously,
-    pinnedAt: session.pinnedAt === undefined ? undefined : iso(session.pinnedAt),
+    pinnedAt: session.pinnedAt === undefined ? undefined : times.format(session.pinnedAt),
     pinReasons: session.pinReasons,
   };
-}
-
-export function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
