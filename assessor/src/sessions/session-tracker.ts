@@ -68,6 +68,7 @@ export class SessionTracker {
   private serial = 0;
   private normalize: (sql: string) => string = (sql) => sql;
   private readonly times = new IsoTimes();
+  private readonly names = new SharedNames();
 
   constructor(
     private readonly engine: Engine,
@@ -281,7 +282,27 @@ export class SessionTracker {
     this.timeline?.closed(session, Math.max(end, session.timelineAt, connectedUntil ?? end));
     // A connection that never authenticated and ran nothing (a failed login, a port probe) is not a client session.
     if (!session.authorized && session.statements === 0 && session.startFrom === "connection") return;
-    this.onClose(toReport(session, end, endFrom, this.times), session);
+    this.onClose(toReport(session, end, endFrom, this.times, this.names), session);
+  }
+}
+
+/** Distinct names remembered; past this many (a log of endless client addresses) the memory starts over. */
+const MAX_SHARED_NAMES = 10_000;
+
+/**
+ * One copy of each user, database, application and client name for all the sessions the report keeps: each line
+ * brings its own copy, and a long log holds hundreds of thousands of sessions with the same few names.
+ */
+class SharedNames {
+  private readonly known = new Map<string, string>();
+
+  get(name: string | undefined): string | undefined {
+    if (name === undefined) return undefined;
+    const known = this.known.get(name);
+    if (known !== undefined) return known;
+    if (this.known.size >= MAX_SHARED_NAMES) this.known.clear();
+    this.known.set(name, name);
+    return name;
   }
 }
 
@@ -294,15 +315,16 @@ function toReport(
   end: number,
   endFrom: SessionReport["endFrom"],
   times: IsoTimes,
+  names: SharedNames,
 ): SessionReport {
   const start = times.format(session.start);
   return {
-    id: `${session.backendId}@${start}`,
+    id: [session.backendId, "@", start].join(""),
     backendId: session.backendId,
-    user: session.user,
-    database: session.database,
-    application: session.application,
-    clientAddress: session.clientAddress,
+    user: names.get(session.user),
+    database: names.get(session.database),
+    application: names.get(session.application),
+    clientAddress: names.get(session.clientAddress),
     start,
     end: times.format(end),
     startFrom: session.startFrom,
