@@ -26,52 +26,40 @@ const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 
 /**
- * Reads an input as batches of lines, one batch per chunk read. Memory holds one chunk plus the unfinished last line.
+ * Reads an input as batches of lines, one batch per chunk read. Memory holds one chunk plus the unfinished last line,
+ * and a chunk is let go as soon as its lines are decoded: it dies young instead of piling up in the old generation
+ * while its lines are analysed.
  */
 export async function* readLines(
   input: LogInput,
   events: LineReaderEvents = {},
   result: LineReaderResult = { compressed: false, bytes: 0 },
 ): AsyncGenerator<LineBatch> {
-  const raw = input.open()[Symbol.asyncIterator]();
-  const head = await raw.next();
-  if (head.done || head.value.byteLength === 0) throw new InputError("the file is empty", { file: input.name });
-  const first = head.value;
-  result.compressed = first[0] === GZIP_MAGIC_0 && first[1] === GZIP_MAGIC_1;
-
-  let bytesRead = 0;
-  async function* counted(): AsyncGenerator<Uint8Array> {
-    let chunk: IteratorResult<Uint8Array> = { done: false, value: first };
-    while (!chunk.done) {
-      bytesRead += chunk.value.byteLength;
-      result.bytes = bytesRead;
-      events.onBytes?.(bytesRead);
-      yield chunk.value;
-      chunk = await raw.next();
-    }
-  }
-  const text: AsyncIterable<Uint8Array> = result.compressed
-    ? Readable.from(counted(), { objectMode: false }).pipe(createGunzip())
-    : counted();
-
+  const raw = await countedChunks(input, events, result);
+  const chunks = result.compressed
+    ? Readable.from(raw, { objectMode: false }).pipe(createGunzip())[Symbol.asyncIterator]()
+    : raw;
   const split = new LineSplitter();
-  let lineNo = 1;
   let checkedForBinary = false;
-  try {
-    for await (const chunk of text) {
-      const bytes = asBuffer(chunk as Uint8Array);
-      if (!checkedForBinary) {
-        checkedForBinary = true;
-        if (looksBinary(bytes)) {
-          throw new InputError(
-            result.compressed
-              ? "the decompressed data is binary, not a text log"
-              : "the file holds binary data, not a text log",
-            { file: input.name },
-          );
-        }
+  const nextLines = async (): Promise<string[] | undefined> => {
+    const next = await chunks.next();
+    if (next.done) return undefined;
+    const bytes = asBuffer(next.value as Uint8Array);
+    if (!checkedForBinary) {
+      checkedForBinary = true;
+      if (looksBinary(bytes)) {
+        throw new InputError(
+          result.compressed ? "the decompressed data is binary, not a text log" : "the file holds binary data, not a text log",
+          { file: input.name },
+        );
       }
-      const lines = split.chunk(bytes);
+    }
+    return split.chunk(bytes);
+  };
+
+  let lineNo = 1;
+  try {
+    for (let lines = await nextLines(); lines !== undefined; lines = await nextLines()) {
       if (lines.length > 0) {
         yield { lines, firstLine: lineNo };
         lineNo += lines.length;
@@ -84,6 +72,50 @@ export async function* readLines(
   }
   const last = split.end();
   if (last !== undefined) yield { lines: [last], firstLine: lineNo };
+}
+
+/**
+ * The input's chunks as read (compressed or not), counted for progress. Refuses an empty input; tells gzip by its
+ * magic bytes.
+ */
+async function countedChunks(
+  input: LogInput,
+  events: LineReaderEvents,
+  result: LineReaderResult,
+): Promise<CountedChunks> {
+  const raw = input.open()[Symbol.asyncIterator]();
+  const head = await raw.next();
+  if (head.done || head.value.byteLength === 0) throw new InputError("the file is empty", { file: input.name });
+  result.compressed = head.value[0] === GZIP_MAGIC_0 && head.value[1] === GZIP_MAGIC_1;
+  return new CountedChunks(raw, head.value, (bytes) => {
+    result.bytes += bytes;
+    events.onBytes?.(result.bytes);
+  });
+}
+
+/** Passes chunks on without keeping any (a generator would hold the last one while suspended). */
+class CountedChunks implements AsyncIterableIterator<Uint8Array> {
+  constructor(
+    private readonly raw: AsyncIterator<Uint8Array>,
+    private first: Uint8Array | undefined,
+    private readonly onChunk: (bytes: number) => void,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    let chunk = this.first;
+    this.first = undefined;
+    if (chunk === undefined) {
+      const next = await this.raw.next();
+      if (next.done) return next;
+      chunk = next.value;
+    }
+    this.onChunk(chunk.byteLength);
+    return { done: false, value: chunk };
+  }
 }
 
 const NEWLINE = 10;
@@ -119,7 +151,8 @@ class LineSplitter {
       start = end + 1;
       end = bytes.indexOf(NEWLINE, start);
     }
-    if (start < bytes.length) this.pending.push(bytes.subarray(start));
+    // A copy of the unfinished line, so that the chunk is not kept for it.
+    if (start < bytes.length) this.pending.push(Buffer.from(bytes.subarray(start)));
     return lines;
   }
 
