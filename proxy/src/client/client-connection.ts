@@ -439,7 +439,8 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       connection.settings.clear();
       for (const [name, value] of this.settings) connection.settings.set(name, value);
     }
-    const messages = this.buffered.splice(0);
+    const messages = this.buffered;
+    this.buffered = [];
     for (const frame of messages) {
       if (this.state !== "borrowed" && this.state !== "pinned") break;
       this.onAttachedMessage(frame[0]!, frame);
@@ -601,7 +602,8 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
 
   private classify(text: string, via: "simple" | "parse", statementName: string | undefined): void {
     if (this.state === "pinned") return;
-    const { findings } = this.services.rulebook.classify({ text, via, ...(statementName !== undefined ? { statementName } : {}) });
+    // One literal of one shape (no conditional spread): the rulebook's code stays monomorphic.
+    const { findings } = this.services.rulebook.classify({ text, via, statementName });
     const finding = findings[0];
     if (!finding) return;
     this.state = "pinned";

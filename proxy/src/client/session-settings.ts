@@ -46,10 +46,18 @@ const quoteLiteral = (value: string): string => `'${value.replaceAll("'", "''")}
 
 /** The SQL that turns a connection's settings into the client's, or undefined when they already match. */
 export function sessionSettingsSql(wanted: ReadonlyMap<string, string>, current: ReadonlyMap<string, string>): string | undefined {
+  if (sameSettings(wanted, current)) return undefined;
   const statements: string[] = [];
   for (const [name, value] of wanted) {
     if (current.get(name) !== value) statements.push(`SET ${quoteIdent(name)} TO ${quoteLiteral(value)}`);
   }
   for (const name of current.keys()) if (!wanted.has(name)) statements.push(`RESET ${quoteIdent(name)}`);
   return statements.length > 0 ? statements.join("; ") : undefined;
+}
+
+/** Runs on every borrow, where the settings nearly always match already: no allocation. */
+function sameSettings(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [name, value] of a) if (b.get(name) !== value) return false;
+  return true;
 }

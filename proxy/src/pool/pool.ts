@@ -226,9 +226,10 @@ export class Pool {
     this.open(group, request);
   }
 
+  /** Runs on every borrow that waits while the pool is full: plain loops, no generator. */
   private idleElsewhere(group: Group): DatabaseConnection | undefined {
-    for (const other of this.allGroups()) {
-      if (other !== group && other.idle.length > 0) return other.idle.shift();
+    for (const byDatabase of this.groups.values()) {
+      for (const other of byDatabase.values()) if (other !== group && other.idle.length > 0) return other.idle.shift();
     }
     return undefined;
   }
