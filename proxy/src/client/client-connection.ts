@@ -26,7 +26,7 @@ import {
 } from "../protocol/frontend.js";
 import { type FrameSink, MessageFramer } from "../protocol/message-framer.js";
 import { Backend, Frontend } from "../protocol/message-types.js";
-import { OutputBatch } from "../protocol/output-batch.js";
+import { OutputBatch, writeParts } from "../protocol/output-batch.js";
 import {
   authenticationOk,
   backendKeyData,
@@ -781,12 +781,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     if (!this.toClient.empty) {
       const parts = this.toClient.take();
       if (this.state === "closed" && !this.socket.writable) return;
-      if (parts.length === 1) this.socket.write(parts[0]!);
-      else {
-        this.socket.cork();
-        for (const part of parts) this.socket.write(part);
-        this.socket.uncork();
-      }
+      writeParts(this.socket, parts);
       const db = this.db;
       if (db && this.socket.writableNeedDrain) {
         db.pause();

@@ -9,6 +9,7 @@ import { DatabaseAuthenticator, type UserCredential } from "../auth/index.js";
 import { parseAuthentication, parseBackendKeyData, parseNoticeFields, parseParameterStatus, parseReadyForQuery } from "../protocol/backend.js";
 import { type FrameSink, MessageFramer } from "../protocol/message-framer.js";
 import { Backend, type TransactionStatus } from "../protocol/message-types.js";
+import { writeParts } from "../protocol/output-batch.js";
 import { query, sslRequest, startupMessage, TERMINATE } from "../protocol/serialize.js";
 
 export type DatabaseConnectionState = "connecting" | "idle" | "borrowed" | "closed";
@@ -255,13 +256,7 @@ export class DatabaseConnection implements FrameSink {
 
   /** Writes several buffers in one system call. */
   writeAll(parts: readonly Buffer[]): void {
-    if (parts.length === 1) {
-      this.socket.write(parts[0]!);
-      return;
-    }
-    this.socket.cork();
-    for (const part of parts) this.socket.write(part);
-    this.socket.uncork();
+    writeParts(this.socket, parts);
   }
 
   /** Stops reading while the client cannot keep up, and resumes. */

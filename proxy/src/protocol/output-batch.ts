@@ -1,3 +1,28 @@
+import type { Socket } from "node:net";
+
+/** Up to this many bytes in several parts are joined into one buffer rather than written as a vector. */
+const JOIN_BELOW_BYTES = 16 * 1024;
+
+/**
+ * Writes what one read produced with one system call. A few small parts (a renamed Bind and the Execute and Sync
+ * after it) are copied into one buffer: cheaper than Node's corked writev path, which allocates per part.
+ */
+export function writeParts(socket: Socket, parts: readonly Buffer[]): void {
+  if (parts.length === 1) {
+    socket.write(parts[0]!);
+    return;
+  }
+  let total = 0;
+  for (const part of parts) total += part.length;
+  if (total <= JOIN_BELOW_BYTES) {
+    socket.write(Buffer.concat(parts, total));
+    return;
+  }
+  socket.cork();
+  for (const part of parts) socket.write(part);
+  socket.uncork();
+}
+
 /**
  * Gathers the messages to write after one read. Views that follow each other in memory (consecutive messages of the
  * same read) merge into one, so a read whose messages all pass through untouched is written as the original chunk.

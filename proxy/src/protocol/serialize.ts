@@ -154,9 +154,20 @@ export function renamedParse(statementName: string, queryAndTypes: Buffer): Buff
   return build(Frontend.Parse, [{ cstring: statementName }, { bytes: queryAndTypes }]);
 }
 
-/** Bind with a new statement name: the portal name, then the rest of the original Bind after its statement name. */
+/**
+ * Bind with a new statement name: the portal name, then the rest of the original Bind after its statement name.
+ * Written out directly rather than through build(): it runs for every Bind of a named statement.
+ */
 export function renamedBind(portal: Buffer, statementName: string, rest: Buffer): Buffer {
-  return build(Frontend.Bind, [{ bytes: portal }, { cstring: statementName }, { bytes: rest }]);
+  const nameBytes = Buffer.byteLength(statementName);
+  const out = Buffer.allocUnsafe(5 + portal.length + nameBytes + 1 + rest.length);
+  out[0] = Frontend.Bind;
+  out.writeInt32BE(out.length - 1, 1);
+  let offset = 5 + portal.copy(out, 5);
+  offset += out.write(statementName, offset);
+  out[offset++] = 0;
+  rest.copy(out, offset);
+  return out;
 }
 
 export function describeStatement(statementName: string): Buffer {
