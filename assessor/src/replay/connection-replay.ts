@@ -42,7 +42,7 @@ export class ConnectionReplay implements SessionTimelineListener {
   private waitingSince?: number;
   private waitingPeak = 0;
   /** Levels as of the last committed instant. */
-  private committed: { time?: number; clients: number; database: number; pinned: number; waiting: number } = {
+  private readonly committed: { time?: number; clients: number; database: number; pinned: number; waiting: number } = {
     clients: 0,
     database: 0,
     pinned: 0,
@@ -188,20 +188,10 @@ export class ConnectionReplay implements SessionTimelineListener {
     const waiting = this.waiting();
     // Buckets passed over held the previous levels; so did this one, unless the instant is its very start.
     const heldBefore = time > origin + bucket * BUCKET_MS ? 1 : 0;
-    const series = [
-      [this.clientSeries, previous.clients],
-      [this.databaseSeries, previous.database],
-      [this.pinnedSeries, previous.pinned],
-      [this.waitingSeries, previous.waiting],
-    ] as const;
-    for (const [values, level] of series) {
-      values.extendTo(bucket - 1, level);
-      values.extendTo(bucket, level * heldBefore);
-    }
-    this.clientSeries.raise(bucket, this.clients);
-    this.databaseSeries.raise(bucket, this.database);
-    this.pinnedSeries.raise(bucket, this.pinnedNow);
-    this.waitingSeries.raise(bucket, waiting);
+    this.clientSeries.reach(bucket, previous.clients, heldBefore, this.clients);
+    this.databaseSeries.reach(bucket, previous.database, heldBefore, this.database);
+    this.pinnedSeries.reach(bucket, previous.pinned, heldBefore, this.pinnedNow);
+    this.waitingSeries.reach(bucket, previous.waiting, heldBefore, waiting);
     if (this.clients > this.peakClients.value) this.peakClients = { value: this.clients, at: time };
     if (this.database > this.peakDatabase) this.peakDatabase = this.database;
     if (this.pinnedNow > this.peakPinned) this.peakPinned = this.pinnedNow;
@@ -211,7 +201,11 @@ export class ConnectionReplay implements SessionTimelineListener {
     } else {
       this.endWaitingPeriod(time);
     }
-    this.committed = { time, clients: this.clients, database: this.database, pinned: this.pinnedNow, waiting };
+    previous.time = time;
+    previous.clients = this.clients;
+    previous.database = this.database;
+    previous.pinned = this.pinnedNow;
+    previous.waiting = waiting;
   }
 
   /** Borrows beyond the proxy's connection limit wait. */

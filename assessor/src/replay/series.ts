@@ -4,7 +4,7 @@ export class MaxSeries {
   length = 0;
 
   /** Buckets up to `index` that the sweep skipped held `level` throughout. */
-  extendTo(index: number, level: number): void {
+  private extendTo(index: number, level: number): void {
     while (this.length <= index) {
       if (this.length === this.values.length) {
         const grown = new Int32Array(this.values.length * 2);
@@ -15,8 +15,18 @@ export class MaxSeries {
     }
   }
 
+  /**
+   * The sweep reached bucket `index` at an instant with level `value`: buckets passed over held `previous`
+   * throughout; so did `index` itself unless the instant is its very start (`heldBefore` 0).
+   */
+  reach(index: number, previous: number, heldBefore: 0 | 1, value: number): void {
+    this.extendTo(index - 1, previous);
+    this.extendTo(index, previous * heldBefore);
+    this.raise(index, value);
+  }
+
   /** Raises bucket `index` (already extended to) to at least `value`. */
-  raise(index: number, value: number): void {
+  private raise(index: number, value: number): void {
     if (value > this.values[index]!) this.values[index] = value;
   }
 
