@@ -7,9 +7,13 @@ export type TransactionEffect = "begin" | "commit" | "rollback" | "autocommit-of
  * Reads the transaction-control keywords of a statement without parsing it: the first words of each top-level
  * statement (a simple query may hold several, separated by semicolons outside quotes and comments).
  */
-export function transactionEffects(sql: string, engine: Engine): TransactionEffect[] {
+export function transactionEffects(sql: string, engine: Engine): readonly TransactionEffect[] {
   // Most statements are single (at most a trailing semicolon) and start with SELECT/INSERT/UPDATE/DELETE: no scan.
-  if (isSingleStatement(sql) && !TRANSACTION_CONTROL_START.test(sql)) return NONE;
+  if (isSingleStatement(sql)) {
+    if (!TRANSACTION_CONTROL_START.test(sql)) return NONE;
+    // BEGIN; ... END; around every transaction: known without splitting them into words.
+    if (BARE_TRANSACTION_CONTROL.test(sql)) return bareEffect(sql);
+  }
   const effects: TransactionEffect[] = [];
   for (const words of leadingWords(sql, 4, engine)) {
     const effect = effectOf(words, engine);
@@ -18,7 +22,33 @@ export function transactionEffects(sql: string, engine: Engine): TransactionEffe
   return effects;
 }
 
-const NONE: TransactionEffect[] = [];
+const NONE: readonly TransactionEffect[] = [];
+const BEGIN: readonly TransactionEffect[] = ["begin"];
+const COMMIT: readonly TransactionEffect[] = ["commit"];
+const ROLLBACK: readonly TransactionEffect[] = ["rollback"];
+
+/**
+ * A transaction-control keyword alone ("BEGIN", "END;", "ROLLBACK WORK"); separators as leadingWords splits on, so
+ * both read the same text the same way.
+ */
+const BARE_TRANSACTION_CONTROL =
+  /^[ \t\n\r]*(?:begin|start[ \t\n\r]+transaction|commit|end|abort|rollback)(?:[ \t\n\r]+(?:work|transaction))?[ \t\n\r]*;?[ \t\n\r]*$/i;
+
+/** The effect of a BARE_TRANSACTION_CONTROL statement, from its first letter. */
+function bareEffect(sql: string): readonly TransactionEffect[] {
+  let i = 0;
+  while (sql.charCodeAt(i) <= 32) i++;
+  switch (sql.charCodeAt(i) | 32 /* lower case */) {
+    case 98 /* b */:
+    case 115 /* s */:
+      return BEGIN;
+    case 99 /* c */:
+    case 101 /* e */:
+      return COMMIT;
+    default:
+      return ROLLBACK;
+  }
+}
 
 /** No semicolon but perhaps one at the very end ("END;" as pgbench sends it). */
 function isSingleStatement(sql: string): boolean {
