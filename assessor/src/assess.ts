@@ -293,8 +293,8 @@ class InputCursor {
       this.finished = true;
       return;
     }
-    let lineNo = batch.firstLine;
-    for (const line of batch.lines) this.parser.line(line, lineNo++, emit);
+    const { lines, firstLine } = batch;
+    for (let i = 0; i < lines.length; i++) this.parser.line(lines[i]!, firstLine + i, emit);
   }
 
   private async nextBatch(): Promise<LineBatch | undefined> {

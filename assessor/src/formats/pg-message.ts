@@ -74,7 +74,7 @@ export function parsePgMessage(message: string): PgMessage {
 function parseDuration(message: string): PgMessage {
   const msAt = message.indexOf(" ms", 10);
   if (msAt < 0) return OTHER;
-  const durationMs = Number(message.slice(10, msAt));
+  const durationMs = decimal(message, 10, msAt);
   if (Number.isNaN(durationMs)) return OTHER;
   const rest = msAt + 3;
   if (rest >= message.length) return { kind: "duration", durationMs };
@@ -86,6 +86,30 @@ function parseDuration(message: string): PgMessage {
   if (!statement) return OTHER;
   statement.durationMs = durationMs;
   return statement;
+}
+
+/**
+ * The number written in text[start, end), exactly as Number() reads it, without cutting it out first. Up to 15
+ * digits with at most one point are computed here: an integer divided by a power of ten, both exact, rounds to the
+ * same double as the decimal itself. Anything else goes to Number().
+ */
+function decimal(text: string, start: number, end: number): number {
+  let value = 0;
+  let scale = 1;
+  let point = false;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 48 && code <= 57) {
+      value = value * 10 + (code - 48);
+      if (point) scale *= 10;
+    } else if (code === 46 /* . */ && !point) {
+      point = true;
+    } else {
+      return Number(text.slice(start, end));
+    }
+  }
+  const digits = end - start - (point ? 1 : 0);
+  return digits > 0 && digits <= 15 ? value / scale : Number(text.slice(start, end));
 }
 
 /**
