@@ -89,7 +89,8 @@ export class PendingResponses {
     if (entry === undefined) return undefined;
     this.head++;
     if (this.head === this.items.length) {
-      this.items = [];
+      // Emptied (after every ReadyForQuery): reuse the array rather than allocate one per request.
+      this.items.length = 0;
       this.head = 0;
     }
     return entry;

@@ -17,6 +17,8 @@ export class ProtocolError extends Error {
 
 /** Reads a NUL-terminated string at `offset`; returns it and the offset after the NUL. */
 export function readCString(buf: Buffer, offset: number, end = buf.length): { value: string; next: number } {
+  // Unnamed portals and statements ("") are the usual case in Bind and Parse: no search, no decoding.
+  if (buf[offset] === 0 && offset < end) return { value: "", next: offset + 1 };
   const nul = buf.indexOf(0, offset);
   if (nul < 0 || nul >= end) throw new ProtocolError("string without its terminating NUL");
   return { value: buf.toString("utf8", offset, nul), next: nul + 1 };

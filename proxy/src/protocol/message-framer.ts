@@ -100,7 +100,8 @@ export class MessageFramer {
       const total = 1 + buf.readUInt32BE(pos + 1);
       if (!this.checkLength(type, total)) return;
       if (end - pos >= total) {
-        this.sink.message(type, buf.subarray(pos, pos + total));
+        // A read holding exactly one message (a client's Query, mostly) is handed on as it is: no view to make.
+        this.sink.message(type, total === end ? buf : buf.subarray(pos, pos + total));
         pos += total;
         if (this.broken) return;
         continue;
