@@ -195,8 +195,8 @@ async function pgbench(subject: Subject, mode: "simple" | "prepared", clients: n
   }
 }
 
-/** Opens idle logged-in clients and returns the subject's resident memory growth. */
-async function idleClientsMemory(subject: Subject, count: number): Promise<{ mb: number; connected: number }> {
+/** Opens idle logged-in clients and returns the subject's resident memory with them and its growth. */
+async function idleClientsMemory(subject: Subject, count: number): Promise<{ rssMb: number; growthMb: number; connected: number }> {
   const startup = (() => {
     const body = Buffer.from("user\0postgres\0database\0postgres\0\0");
     const out = Buffer.alloc(8 + body.length);
@@ -230,7 +230,18 @@ async function idleClientsMemory(subject: Subject, count: number): Promise<{ mb:
   await new Promise((r) => setTimeout(r, 1000));
   const after = await rssMb(subject.pid);
   for (const socket of sockets) socket.destroy();
-  return { mb: after - before, connected };
+  return { rssMb: after, growthMb: after - before, connected };
+}
+
+/** PgBouncer's version, for the note on prepared statements (protocol-level support arrived in 1.21). */
+async function pgbouncerVersion(): Promise<string> {
+  const { stdout } = await run("pgbouncer", ["--version"]);
+  return /PgBouncer (\S+)/.exec(stdout)?.[1] ?? "unknown";
+}
+
+function versionBelow(version: string, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = version.split(".").map(Number);
+  return a < major || (a === major && b < minor);
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -245,6 +256,8 @@ export async function runProxyBench(): Promise<BenchSection> {
   try {
     await run("pgbench", ["-h", "127.0.0.1", "-p", String(db.port), "-U", "postgres", "-i", "-q", "-s", quick ? "1" : "10", "postgres"]);
     subjects.push(await startProxyfit(db), await startPgbouncer(db, dir), await startForwarder(db));
+    // Unmeasured warm-up: JIT compilation and opening the pool are not what the runs compare.
+    for (const subject of subjects) await pgbench(subject, "simple", 50, 2, dir);
     const rows: string[] = [];
     const results = new Map<string, RunResult>();
     for (const mode of ["simple", "prepared"] as const) {
@@ -274,26 +287,34 @@ export async function runProxyBench(): Promise<BenchSection> {
     const memory: string[] = [];
     for (const subject of subjects.slice(0, 2)) {
       const idle = await idleClientsMemory(subject, quick ? 2000 : IDLE_CLIENTS);
-      memory.push(`| ${subject.name} | ${fmt(idle.connected)} | ${fmt(idle.mb, 1)} MB |`);
+      memory.push(`| ${subject.name} | ${fmt(idle.connected)} | ${fmt(idle.rssMb, 1)} MB | ${fmt(idle.growthMb, 1)} MB |`);
     }
-    const markdown = `pgbench select-only (\`-S\`), ${seconds} s per run, \`-j 2\`, pool size ${POOL_SIZE} for proxyfit and PgBouncer
-(the forwarder does not pool: each client is a server connection). CPU is the proxy process's user + system time
-over the run divided by the transactions pgbench completed; p99 from pgbench's per-transaction log.
+    const bouncerVersion = await pgbouncerVersion();
+    const preparedNote = versionBelow(bouncerVersion, 1, 21)
+      ? `PgBouncer ${bouncerVersion} fails \`-M prepared\` in transaction mode by design: protocol-level prepared statements
+(\`max_prepared_statements\`) arrived in PgBouncer 1.21, so its prepared rows show the error pgbench got and have no
+ratio. proxyfit multiplexes named prepared statements as PgBouncer 1.21+ does.\n\n`
+      : "";
+    const markdown = `pgbench select-only (\`-S\`), ${seconds} s per run after a 2 s warm-up of each subject, \`-j 2\`, pool size
+${POOL_SIZE} for proxyfit and PgBouncer (the forwarder does not pool: each client is a server connection). CPU is the
+proxy process's user + system time over the run divided by the transactions pgbench completed; p99 from pgbench's
+per-transaction log.
 
 | protocol | clients | through | TPS | proxy CPU µs / tx | p99 latency ms |
 |---|---:|---|---:|---:|---:|
 ${rows.join("\n")}
 
-Ratios (proxyfit / anchor):
+${preparedNote}Ratios (proxyfit / anchor):
 
 | protocol | clients | TPS vs PgBouncer | CPU per tx vs bare forwarder |
 |---|---:|---:|---:|
 ${ratios.join("\n")}
 
-Memory of idle logged-in clients (resident set growth of the proxy process):
+Memory of idle logged-in clients (resident set of the proxy process with them connected, and its growth from before
+they connected; target for proxyfit: 10,000 idle clients in at most 500 MB):
 
-| through | idle clients | RSS growth |
-|---|---:|---:|
+| through | idle clients | RSS | RSS growth |
+|---|---:|---:|---:|
 ${memory.join("\n")}
 `;
     return { title: "Trial proxy (PostgreSQL) against PgBouncer and a bare Node forwarder", markdown };
