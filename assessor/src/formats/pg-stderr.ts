@@ -83,6 +83,7 @@ class PgStderrParser implements LogParser {
   private compiled: CompiledPrefix | undefined;
   private groups: FieldGroups | undefined;
   private severityGroup = 0;
+  private timeOpensLine = false;
   /** Lines held until a prefix is inferred (only when none was given). */
   private buffered: { text: string; lineNo: number }[] | undefined;
   private syslog: SyslogUnwrapper | undefined;
@@ -126,6 +127,8 @@ class PgStderrParser implements LogParser {
   private usePrefix(prefix: string): void {
     this.compiled = compilePrefix(prefix);
     this.groups = fieldGroups(this.compiled);
+    // %m or %t first (the usual prefixes): the time is read in the line itself, not in the captured substring.
+    this.timeOpensLine = /^%[mt]/.test(prefix);
     this.severityGroup = this.compiled.fields.length + 1;
   }
 
@@ -188,7 +191,8 @@ class PgStderrParser implements LogParser {
   private toRecord(match: RegExpExecArray, text: string, lineNo: number): PgRecord {
     const g = this.groups!;
     let time = Number.NaN;
-    if (g.time) time = this.timestamps.parse(match[g.time] ?? "");
+    if (this.timeOpensLine) time = this.timestamps.parse(text, 0, match[g.time]!.length);
+    else if (g.time) time = this.timestamps.parse(match[g.time] ?? "");
     else if (g.epoch) time = parseEpochSeconds(match[g.epoch] ?? "");
     if (Number.isNaN(time)) time = this.syslogTime;
     const session = g.session ? match[g.session] || undefined : undefined;

@@ -92,37 +92,46 @@ export class PgTimestampParser {
     private readonly onUnknownZone: (zone: string) => void = () => {},
   ) {}
 
-  /** Milliseconds since the epoch, or NaN when the text is not a PostgreSQL timestamp. */
-  parse(text: string): number {
+  /**
+   * Milliseconds since the epoch, or NaN when text[start, end) is not a PostgreSQL timestamp. A timestamp that opens
+   * a log line can be read in the line itself, which is quicker than in a substring of it.
+   */
+  parse(text: string, start = 0, end = text.length): number {
     // "YYYY-MM-DD HH:MM:SS" (or with a T) is 19 characters; then optional ".mmm" (or more digits) and optional " ZONE".
-    if (text.length < 19 || !hasSeparators(text)) return Number.NaN;
-    const date = digitsAt(text, 0, 4) * 10_000 + digitsAt(text, 5, 2) * 100 + digitsAt(text, 8, 2);
-    const time = digitsAt(text, 11, 2) * 3_600_000 + digitsAt(text, 14, 2) * 60_000 + digitsAt(text, 17, 2) * 1000;
-    if (Number.isNaN(date + time)) return Number.NaN;
-    let pos = 19;
+    if (end - start < 19 || !hasSeparators(text, start)) return Number.NaN;
+    const date = (twoDigits(text, start) * 100 + twoDigits(text, start + 2)) * 10_000 + twoDigits(text, start + 5) * 100;
+    const day = date + twoDigits(text, start + 8);
+    const time =
+      twoDigits(text, start + 11) * 3_600_000 + twoDigits(text, start + 14) * 60_000 + twoDigits(text, start + 17) * 1000;
+    if (Number.isNaN(day + time)) return Number.NaN;
+    let pos = start + 19;
     let fraction = 0;
-    if (text.charCodeAt(pos) === 46 /* . */) {
-      let end = pos + 1;
-      while (end < text.length && isDigit(text.charCodeAt(end))) end++;
-      fraction = end === pos + 4 ? digitsAt(text, pos + 1, 3) : Number(`0${text.slice(pos, end)}`) * 1000;
-      pos = end;
+    if (pos < end && text.charCodeAt(pos) === 46 /* . */) {
+      let digitsEnd = pos + 1;
+      while (digitsEnd < end && isDigit(text.charCodeAt(digitsEnd))) digitsEnd++;
+      // Three digits (%m) as an integer: what Number("0.ddd") * 1000 gives for every ddd.
+      fraction =
+        digitsEnd === pos + 4
+          ? twoDigits(text, pos + 1) * 10 + (text.charCodeAt(pos + 3) - 48)
+          : Number(`0${text.slice(pos, digitsEnd)}`) * 1000;
+      pos = digitsEnd;
     }
-    const zoneAt = text.charCodeAt(pos) === 32 /* space */ ? pos + 1 : text.length;
-    if (date !== this.lastDate || !this.sameZone(text, zoneAt)) {
-      const zone = text.slice(zoneAt);
-      const year = Math.floor(date / 10_000);
-      const month = Math.floor(date / 100) % 100;
+    const zoneAt = pos < end && text.charCodeAt(pos) === 32 /* space */ ? pos + 1 : end;
+    if (day !== this.lastDate || !this.sameZone(text, zoneAt, end)) {
+      const zone = text.slice(zoneAt, end);
+      const year = Math.floor(day / 10_000);
+      const month = Math.floor(day / 100) % 100;
       // Date.UTC(y, m, d, h, mi, s) is the day's milliseconds plus h, mi and s in milliseconds, overflow included.
-      this.lastMidnightMs = Date.UTC(year, month - 1, date % 100) - this.offsetMinutes(zone) * 60_000;
-      this.lastDate = date;
+      this.lastMidnightMs = Date.UTC(year, month - 1, day % 100) - this.offsetMinutes(zone) * 60_000;
+      this.lastDate = day;
       this.lastZone = zone;
     }
     return this.lastMidnightMs + time + fraction;
   }
 
-  private sameZone(text: string, zoneAt: number): boolean {
+  private sameZone(text: string, zoneAt: number, end: number): boolean {
     const zone = this.lastZone;
-    if (text.length - zoneAt !== zone.length) return false;
+    if (end - zoneAt !== zone.length) return false;
     for (let i = 0; i < zone.length; i++) if (text.charCodeAt(zoneAt + i) !== zone.charCodeAt(i)) return false;
     return true;
   }
@@ -138,15 +147,15 @@ export class PgTimestampParser {
   }
 }
 
-/** "-" "-" " " or "T" ":" ":" where "YYYY-MM-DD HH:MM:SS" has them. */
-function hasSeparators(text: string): boolean {
-  const t = text.charCodeAt(10);
+/** "-" "-" " " or "T" ":" ":" where "YYYY-MM-DD HH:MM:SS" starting at `at` has them. */
+function hasSeparators(text: string, at: number): boolean {
+  const t = text.charCodeAt(at + 10);
   return (
-    text.charCodeAt(4) === 45 &&
-    text.charCodeAt(7) === 45 &&
+    text.charCodeAt(at + 4) === 45 &&
+    text.charCodeAt(at + 7) === 45 &&
     (t === 32 || t === 84) &&
-    text.charCodeAt(13) === 58 &&
-    text.charCodeAt(16) === 58
+    text.charCodeAt(at + 13) === 58 &&
+    text.charCodeAt(at + 16) === 58
   );
 }
 
@@ -155,18 +164,11 @@ export function parseEpochSeconds(text: string): number {
   return text === "" ? Number.NaN : Number(text) * 1000;
 }
 
-/**
- * The `count` decimal digits at `at` as a number, NaN if one is not a digit. For three digits after the point this is
- * what Number("0.ddd") * 1000 gives, for every ddd.
- */
-function digitsAt(text: string, at: number, count: number): number {
-  let value = 0;
-  for (let i = at; i < at + count; i++) {
-    const code = text.charCodeAt(i);
-    if (!isDigit(code)) return Number.NaN;
-    value = value * 10 + (code - 48);
-  }
-  return value;
+/** The two decimal digits at `at` as a number, NaN if either is not a digit. */
+function twoDigits(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - 48;
+  const ones = text.charCodeAt(at + 1) - 48;
+  return tens >= 0 && tens <= 9 && ones >= 0 && ones <= 9 ? tens * 10 + ones : Number.NaN;
 }
 
 function isDigit(code: number): boolean {

@@ -27,7 +27,12 @@ describe("PgTimestampParser's cached day and zone", () => {
     }
     // Hours, minutes and seconds past their range overflow into the next day as Date.UTC has them.
     texts.push("2026-02-28 25:61:61.500 UTC", "2026-02-28 23:00:00 UTC", "2026-13-01 00:00:00 UTC");
-    for (const text of texts) expect(parser.parse(text)).toBe(reference(text, 60));
+    const inLines = new PgTimestampParser(60);
+    for (const text of texts) {
+      expect(parser.parse(text)).toBe(reference(text, 60));
+      // Read in place at the start of a line, as the stderr format does for %m and %t prefixes.
+      expect(inLines.parse(`${text} [4711] app@shop LOG:  statement: SELECT 1`, 0, text.length)).toBe(reference(text, 60));
+    }
   });
 
   it("reject damaged text without disturbing the next line", () => {
