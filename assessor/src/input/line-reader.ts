@@ -177,14 +177,17 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Text logs have no NUL bytes and few control characters; look at the first 4 KB only. */
+/**
+ * Text logs have few control bytes; random or compressed data has about one byte in nine below the space that is not
+ * whitespace. A NUL alone does not make a log binary: MariaDB writes statements as received, a client's stray NUL
+ * included. Looks at the first 4 KB only.
+ */
 function looksBinary(bytes: Uint8Array): boolean {
   const n = Math.min(bytes.byteLength, 4096);
   let control = 0;
   for (let i = 0; i < n; i++) {
     const b = bytes[i]!;
-    if (b === 0) return true;
     if (b < 9 || (b > 13 && b < 32)) control++;
   }
-  return control > n / 10;
+  return control > n / 20;
 }
