@@ -2,7 +2,15 @@
 // The one `proxyfit` command. Each subcommand lives in the package that owns it and is loaded only when asked for,
 // so `proxyfit assess` never pays for the proxy's or the server's imports.
 const subcommands = {
-  assess: { about: "analyse database logs and driver configs for RDS Proxy fit", load: () => import("@proxyfit/assessor/cli").then((m) => m.runAssess) },
+  assess: {
+    about: "analyse database logs and driver configs for RDS Proxy fit",
+    load: async () => {
+      // The SQL parser is WebAssembly: V8's optimising second compile of it costs ~100 MB and ~0.3 s that a one-shot
+      // command never earns back (docs/benchmarks.md). The server and the proxy keep V8's default.
+      (await import("node:v8")).setFlagsFromString("--liftoff-only");
+      return (await import("@proxyfit/assessor/cli")).runAssess;
+    },
+  },
   serve: { about: "run the assessor as an HTTP service", load: () => import("@proxyfit/assessor/server").then((m) => m.runServe) },
   proxy: { about: "run the trial proxy (PostgreSQL transaction pooling like RDS Proxy)", load: () => import("@proxyfit/proxy/cli").then((m) => m.runProxy) },
 };

@@ -36,9 +36,7 @@ export async function* readLines(
   result: LineReaderResult = { compressed: false, bytes: 0 },
 ): AsyncGenerator<LineBatch> {
   const raw = await countedChunks(input, events, result);
-  const chunks = result.compressed
-    ? Readable.from(raw, { objectMode: false }).pipe(createGunzip())[Symbol.asyncIterator]()
-    : raw;
+  const chunks = result.compressed ? gunzipped(raw)[Symbol.asyncIterator]() : raw;
   const split = new LineSplitter();
   let checkedForBinary = false;
   const nextLines = async (): Promise<string[] | undefined> => {
@@ -190,4 +188,15 @@ function looksBinary(bytes: Uint8Array): boolean {
     if (b < 9 || (b > 13 && b < 32)) control++;
   }
   return control > n / 20;
+}
+
+/**
+ * Inflates a byte stream. pipe() does not pass the source's errors on, so a failing source (a cut-off upload, a read
+ * error) is forwarded by hand: it then ends the iteration like a truncated stream instead of going unhandled.
+ */
+function gunzipped(raw: AsyncIterable<Uint8Array>): NodeJS.ReadableStream {
+  const source = Readable.from(raw, { objectMode: false });
+  const gunzip = createGunzip();
+  source.on("error", (error) => gunzip.destroy(error));
+  return source.pipe(gunzip);
 }

@@ -14,7 +14,7 @@ export interface LogInput {
 export async function fileInput(path: string, name: string = path): Promise<LogInput> {
   const info = await stat(path);
   if (info.isDirectory()) throw new Error(`${path}: is a directory, not a log file`);
-  return { name, size: info.size, open: () => createReadStream(path, { highWaterMark: 1 << 20 }) };
+  return { name, size: info.size, open: () => createReadStream(path, { highWaterMark: 1 << 16 }) };
 }
 
 export function bufferInput(name: string, data: Uint8Array | string): LogInput {
