@@ -11,4 +11,5 @@ export { InputError } from "./input/input-error.js";
 export { bufferInput, fileInput, type LogInput } from "./input/log-input.js";
 export type * from "./report/report.js";
 export { renderMarkdown } from "./report/markdown.js";
+export { p99 } from "./replay/series.js";
 export { renderText } from "./report/text.js";

@@ -4,7 +4,7 @@
  * only the proxy can see (database connections actually open, clients waiting for one) is sampled once a second
  * and reported as the replay section: observed, not simulated.
  */
-import type { Analysis, ReplayReport, Report, SourcePosition } from "@proxyfit/assessor";
+import { type Analysis, p99, type ReplayReport, type Report, type SourcePosition } from "@proxyfit/assessor";
 import type { ClientConnection } from "../client/client-connection.js";
 import type { TrafficObserver } from "../client/services.js";
 
@@ -120,11 +120,6 @@ export class TrialRecorder implements TrafficObserver {
   }
 
   private replay(): ReplayReport {
-    const p99 = (values: number[]) => {
-      if (values.length === 0) return 0;
-      const sorted = [...values].sort((a, b) => a - b);
-      return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
-    };
     const { clientConnections, databaseConnections, pinnedConnections } = this.peaks;
     return {
       bucketSeconds: this.bucketSeconds,
