@@ -87,7 +87,7 @@ export async function runAssess(argv: string[]): Promise<number> {
     const inputs = await Promise.all(
       positionals.map((path) =>
         fileInput(path).catch((error: NodeJS.ErrnoException) => {
-          throw new InputError(error.code === "ENOENT" ? "no such file" : error.message, { file: path });
+          throw unreadable(error, path);
         }),
       ),
     );
@@ -95,7 +95,7 @@ export async function runAssess(argv: string[]): Promise<number> {
       (values.config ?? []).map(async (path) => ({
         name: path,
         text: await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-          throw new InputError(error.code === "ENOENT" ? "no such file" : error.message, { file: path, field: "--config" });
+          throw unreadable(error, path, "--config");
         }),
       })),
     );
@@ -128,4 +128,9 @@ function parse(argv: string[]) {
     Object.entries(ASSESS_OPTIONS).map(([name, spec]) => [name, { type: spec.type }]),
   ) as Record<string, { type: "string" | "boolean" }>;
   return parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...CLI_OPTIONS, ...assessFlags } });
+}
+
+/** A file the user named that cannot be read, as the InputError that names it. */
+function unreadable(error: NodeJS.ErrnoException, file: string, field?: string): InputError {
+  return new InputError(error.code === "ENOENT" ? "no such file" : error.message, { file, field });
 }

@@ -1,5 +1,6 @@
 import type { RepeatedSetting } from "../analysis/pin-tally.js";
 import type { Engine } from "../events/log-event.js";
+import { percent } from "../report/format-numbers.js";
 import type { ConfigFinding, CostComparison, Report, SessionReport } from "../report/report.js";
 import { ruleDoc } from "../rules/index.js";
 import type { RuleId } from "../rules/rulebook.js";
@@ -106,7 +107,7 @@ function verdictFor(input: RecommendationInput): { verdict: Recommendation["verd
   const pressure = maxConnections !== undefined && peak > THRESHOLDS.connectionPressure * maxConnections;
   if (maxConnections !== undefined) {
     reasons.push(
-      `Without a proxy, peak concurrent sessions were ${peak} of max_connections ${maxConnections} (${pct(peak / maxConnections)}).`,
+      `Without a proxy, peak concurrent sessions were ${peak} of max_connections ${maxConnections} (${percent(peak / maxConnections)}).`,
     );
   } else {
     reasons.push(`Without a proxy, peak concurrent sessions were ${peak} (max_connections unknown: give --instance-class or --max-connections).`);
@@ -119,12 +120,12 @@ function verdictFor(input: RecommendationInput): { verdict: Recommendation["verd
   }
   if (summary.pinRatio >= THRESHOLDS.pinRatioTooHigh) {
     reasons.push(
-      `${pct(summary.pinRatio)} of sessions would be pinned: a proxy would multiplex too little. Fix the remediations first, then assess again.`,
+      `${percent(summary.pinRatio)} of sessions would be pinned: a proxy would multiplex too little. Fix the remediations first, then assess again.`,
     );
     return { verdict: "no-proxy", reasons };
   }
   reasons.push(
-    `A transaction-pooling proxy would need ${replay.peaks.databaseConnections} database connections at peak for ${replay.peaks.clientConnections} clients (multiplexing ${replay.multiplexingFactor.toFixed(1)}x), with ${pct(summary.pinRatio)} of sessions pinned.`,
+    `A transaction-pooling proxy would need ${replay.peaks.databaseConnections} database connections at peak for ${replay.peaks.clientConnections} clients (multiplexing ${replay.multiplexingFactor.toFixed(1)}x), with ${percent(summary.pinRatio)} of sessions pinned.`,
   );
   const rdsProxy = input.costs?.options.find((o) => o.option === "rds-proxy");
   const selfHosted = input.costs?.options.find((o) => o.option === "self-hosted-pooler");
@@ -205,7 +206,7 @@ function readOnlyEndpoint(aurora: boolean, share: number): Recommendation["read_
   const recommended = share >= THRESHOLDS.readOnlyShare;
   return {
     recommended,
-    reason: `${pct(share)} of sessions only read${recommended ? ": point them at a read-only endpoint to take load off the writer." : "; too few to move to a read-only endpoint."}`,
+    reason: `${percent(share)} of sessions only read${recommended ? ": point them at a read-only endpoint to take load off the writer." : "; too few to move to a read-only endpoint."}`,
   };
 }
 
@@ -251,8 +252,4 @@ function configReasons(findings: readonly ConfigFinding[]): string[] {
   return [
     `${pin + broken} driver/ORM setting(s) would ${broken > 0 ? "break connections through the proxy or pin sessions" : "pin sessions"}: fix them with the remediations (configFindings).`,
   ];
-}
-
-function pct(ratio: number): string {
-  return `${(ratio * 100).toFixed(1)}%`;
 }

@@ -1,4 +1,4 @@
-/** Number formatting shared by the text and markdown renderers. */
+/** Number formatting shared by the renderers and the recommendation's reasons. */
 export function percent(ratio: number): string {
   return `${(ratio * 100).toFixed(1)}%`;
 }

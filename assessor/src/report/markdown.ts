@@ -1,4 +1,4 @@
-import { count, pinRatioText, truncate } from "./format-numbers.js";
+import { count, percent, pinRatioText, truncate } from "./format-numbers.js";
 import type { Report } from "./report.js";
 
 /** A markdown summary for pull requests and wikis (`--format md`). */
@@ -103,7 +103,7 @@ export function renderMarkdown(report: Report): string {
       out.push("| Fix | Sessions | Pin ratio after |");
       out.push("|---|---:|---:|");
       for (const r of recommendation.remediations) {
-        out.push(`| \`${r.rule}\`: ${cell(r.action)} | ${count(r.sessions_affected)} | ${(r.pin_ratio_after * 100).toFixed(1)}% |`);
+        out.push(`| \`${r.rule}\`: ${cell(r.action)} | ${count(r.sessions_affected)} | ${percent(r.pin_ratio_after)} |`);
       }
     }
   }
