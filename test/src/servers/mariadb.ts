@@ -1,11 +1,11 @@
 import { type ChildProcess, execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { ConnectionOptions } from "mysql2/promise";
-import { cachedTemplate, freePort, isTemplateMarker, keepAlive, spawnServer, stopOnExit } from "./server-process.js";
+import { cachedTemplate, freePort, isTemplateMarker, keepAlive, spawnServer, startServer, stopOnExit } from "./server-process.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -137,7 +137,6 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
       if (state.server && pid) process.kill(pid, "SIGKILL");
     },
   });
-  let stopped = false;
   const connection = { host, port, user: "root" };
 
   const shutdown = async (): Promise<void> => {
@@ -152,13 +151,7 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
     state.server = await launch(root, args, errorLogPath);
   };
 
-  try {
-    await start();
-  } catch (error) {
-    forget();
-    await rm(root, { recursive: true, force: true });
-    throw error;
-  }
+  const lifecycle = await startServer({ name: "MariaDB", root, forget, start, shutdown });
 
   return {
     host,
@@ -168,18 +161,8 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
     slowLogPath,
     errorLogPath,
     connectionOptions: (overrides = {}) => ({ ...connection, ...overrides }),
-    restart: async () => {
-      if (stopped) throw new Error("restart(): this MariaDB instance was stopped");
-      await shutdown();
-      await start();
-    },
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await shutdown();
-      forget();
-      await rm(root, { recursive: true, force: true });
-    },
+    restart: lifecycle.restart,
+    stop: lifecycle.stop,
   };
 }
 

@@ -11,6 +11,7 @@ import {
   isTemplateMarker,
   keepAlive,
   spawnServer,
+  startServer,
   stopOnExit,
 } from "./server-process.js";
 
@@ -183,7 +184,6 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       if (state.server && pid) process.kill(pid, "SIGQUIT");
     },
   });
-  let stopped = false;
 
   const shutdown = async (): Promise<void> => {
     const server = state.server;
@@ -221,13 +221,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     return files;
   };
 
-  try {
-    await start();
-  } catch (error) {
-    forget();
-    await rm(root, { recursive: true, force: true });
-    throw error;
-  }
+  const lifecycle = await startServer({ name: "PostgreSQL", root, forget, start, shutdown });
 
   return {
     host,
@@ -242,18 +236,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       return contents.join("");
     },
     shutdown,
-    restart: async () => {
-      if (stopped) throw new Error("restart(): this PostgreSQL instance was stopped");
-      await shutdown();
-      await start();
-    },
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await shutdown();
-      forget();
-      await rm(root, { recursive: true, force: true });
-    },
+    restart: lifecycle.restart,
+    stop: lifecycle.stop,
   };
 }
 

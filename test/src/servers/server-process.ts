@@ -138,3 +138,47 @@ export function stopOnExit(server: LiveServer): () => void {
   live.add(server);
   return () => live.delete(server);
 }
+
+/** restart() and stop() of a harness's instance: stop is safe to call twice, a stopped instance never restarts. */
+export interface ServerLifecycle {
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server that stopOnExit() registered (`forget` unregisters it); if it fails to start, its directory goes
+ * and the error is rethrown.
+ */
+export async function startServer(options: {
+  name: string;
+  root: string;
+  forget: () => void;
+  start: () => Promise<void>;
+  shutdown: () => Promise<void>;
+}): Promise<ServerLifecycle> {
+  const { name, root, forget, start, shutdown } = options;
+  const remove = async () => {
+    forget();
+    await rm(root, { recursive: true, force: true });
+  };
+  try {
+    await start();
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+  let stopped = false;
+  return {
+    restart: async () => {
+      if (stopped) throw new Error(`restart(): this ${name} instance was stopped`);
+      await shutdown();
+      await start();
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await shutdown();
+      await remove();
+    },
+  };
+}
