@@ -39,6 +39,20 @@ describe("one database connection shared by many clients", () => {
     await Promise.all(clients.map((c) => c.end()));
   });
 
+  test("startup settings travel with each client across the shared connection, and back again", async () => {
+    const tokyo = await t.client({ application_name: "tokyo", options: "-c TimeZone=Asia/Tokyo" });
+    const lima = await t.client({ application_name: "lima", options: "-c TimeZone=America/Lima" });
+    const alsoTokyo = await t.client({ application_name: "tokyo", options: "-c TimeZone=Asia/Tokyo" });
+    const seen = async (c: pg.Client) => (await c.query("select current_setting('TimeZone') as tz, current_setting('application_name') as app")).rows[0];
+    for (let round = 0; round < 2; round++) {
+      expect(await seen(tokyo)).toEqual({ tz: "Asia/Tokyo", app: "tokyo" });
+      expect(await seen(lima)).toEqual({ tz: "America/Lima", app: "lima" });
+      expect(await seen(alsoTokyo)).toEqual({ tz: "Asia/Tokyo", app: "tokyo" });
+    }
+    expect(t.proxy.gauges().DatabaseConnections).toBe(1);
+    await Promise.all([tokyo.end(), lima.end(), alsoTokyo.end()]);
+  });
+
   test("a transaction holds the connection; a borrow that waits past connection_borrow_timeout gets an error", async () => {
     const a = await t.client();
     const b = await t.client();

@@ -26,7 +26,7 @@ import {
 } from "../protocol/frontend.js";
 import { type FrameSink, MessageFramer } from "../protocol/message-framer.js";
 import { Backend, Frontend } from "../protocol/message-types.js";
-import { OutputBatch, writeParts } from "../protocol/output-batch.js";
+import { OutputBatch } from "../protocol/output-batch.js";
 import {
   authenticationOk,
   backendKeyData,
@@ -47,8 +47,9 @@ import type { DatabaseConnection, DatabaseConnectionOwner } from "../pool/databa
 import { DatabaseError } from "../pool/database-connection.js";
 import type { BorrowCallback, BorrowRequest } from "../pool/pool.js";
 import type { ClientStatement } from "../pool/prepared-statements.js";
-import { parseStartupOptions, sessionSettingsSql } from "./session-settings.js";
-import { endsWith, PendingResponse, PendingResponses } from "./pending-responses.js";
+import { HeldMessages } from "./held-messages.js";
+import { parseStartupOptions, sessionSettingsSql, sharedSettings } from "./session-settings.js";
+import { type Expect, endsWith, PendingResponse, PendingResponses } from "./pending-responses.js";
 import type { ClientServices } from "./services.js";
 
 export type ClientState =
@@ -68,6 +69,9 @@ const MAX_AUTH_MESSAGE_BYTES = 65_536 + 5;
 /** How long a connection may take to clean up after its client left before it is closed instead. */
 const CLEANUP_TIMEOUT_MS = 5000;
 const LOGIN_TIMEOUT_MS = 60_000;
+
+/** Describe's target byte for a portal. */
+const DESCRIBE_PORTAL = 0x50;
 
 /** Only CopyData may be streamed through in pieces; everything else is read whole. */
 const mustReadFromClient = (type: number): boolean => type !== Frontend.CopyData;
@@ -91,7 +95,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   db: DatabaseConnection | undefined;
 
   /** Startup settings (application_name, DateStyle, ...) applied to whichever connection is borrowed. */
-  private readonly settings = new Map<string, string>();
+  private settings: ReadonlyMap<string, string> = new Map();
   private credential: UserCredential | undefined;
   private borrowRequest: BorrowRequest | undefined;
   private exchange: ClientAuthExchange | undefined;
@@ -102,8 +106,8 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   private readonly toDatabase = new OutputBatch();
   private readonly toClient = new OutputBatch();
   private readonly pending = new PendingResponses();
-  /** Messages that arrived while a connection was being borrowed. */
-  private buffered: Buffer[] = [];
+  /** Messages that arrived while logging in or while a connection was being borrowed. */
+  private readonly held = new HeldMessages();
   /** After an error the proxy raised in the extended protocol: ignore messages until Sync, as the server would. */
   private discardUntilSync = false;
   /** The connection died while the client sat in a transaction: its next request learns so. */
@@ -122,6 +126,19 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   private resetDone = false;
   private loginTimer: NodeJS.Timeout | undefined;
   private readonly onBorrowed: BorrowCallback = (error, connection) => this.borrowed(error, connection);
+  /** Where held messages go once a connection is borrowed (made once: it runs for most transactions under load). */
+  private readonly heldToDatabase = {
+    message: (type: number, chunk: Buffer, start: number, end: number): boolean => {
+      if (this.state !== "borrowed" && this.state !== "pinned") return false;
+      this.onAttachedMessage(type, chunk, start, end);
+      return true;
+    },
+    piece: (bytes: Buffer, last: boolean): boolean => {
+      if (this.state !== "borrowed" && this.state !== "pinned") return false;
+      this.piece(0, bytes, false, last);
+      return true;
+    },
+  };
 
   constructor(
     private socket: Socket,
@@ -246,16 +263,18 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     }
     this.user = user;
     this.database = parameters.get("database") || user;
+    const settings = new Map<string, string>();
     try {
       for (const [name, value] of parameters) {
         if (name === "user" || name === "database" || name.startsWith("_pq_.")) continue;
-        if (name === "options") for (const [option, optionValue] of parseStartupOptions(value)) this.setting(option, optionValue);
-        else this.setting(name, value);
+        if (name === "options") for (const [option, optionValue] of parseStartupOptions(value)) addSetting(settings, option, optionValue);
+        else addSetting(settings, name, value);
       }
     } catch (error) {
       this.protocolFailure(error);
       return;
     }
+    this.settings = sharedSettings(settings);
     this.application = this.settings.get("application_name") ?? "";
     const configured = this.services.users.get(user);
     const target = proxySettings.target;
@@ -272,13 +291,6 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     }
     this.state = "authenticating";
     this.socket.write(this.exchange.request);
-  }
-
-  private setting(name: string, value: string): void {
-    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new ProtocolError(`invalid startup parameter name "${name}"`);
-    // "auto" asks libpq's side to pick from the locale; the database's own default serves the same purpose here.
-    if (name.toLowerCase() === "client_encoding" && value.toLowerCase() === "auto") return;
-    this.settings.set(name, value);
   }
 
   private onAuthMessage(type: number, frame: Buffer): void {
@@ -325,29 +337,35 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       this.services.clients.set(this.id, this);
       this.services.metrics.count("ClientConnectionsSetupSucceeded");
       this.services.observer?.connected(this);
-      const early = this.buffered.splice(0);
-      for (const frame of early) this.message(frame[0]!, frame);
+      this.held.release({
+        message: (type, chunk, start, end) => {
+          this.message(type, chunk, start, end);
+          return this.state !== "closed";
+        },
+        // Pieces are held only while borrowing, never while logging in.
+        piece: () => true,
+      });
       this.flush();
     });
   }
 
   // Messages from the client.
 
-  message(type: number, frame: Buffer): void {
+  message(type: number, chunk: Buffer, start: number, end: number): void {
     switch (this.state) {
       case "borrowed":
       case "pinned":
-        this.onAttachedMessage(type, frame);
+        this.onAttachedMessage(type, chunk, start, end);
         return;
       case "ready":
-        this.onReadyMessage(type, frame);
+        this.onReadyMessage(type, chunk, start, end);
         return;
       case "borrowing":
       case "logging-in":
-        this.buffered.push(frame);
+        this.held.message(chunk, start, end);
         return;
       case "authenticating":
-        this.onAuthMessage(type, frame);
+        this.onAuthMessage(type, chunk.subarray(start, end));
         return;
       default:
         return;
@@ -358,7 +376,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     if (this.state === "borrowed" || this.state === "pinned") {
       this.toDatabase.push(bytes);
       this.clientPieceOpen = !last;
-    } else if (this.state === "borrowing") this.buffered.push(Buffer.from(bytes));
+    } else if (this.state === "borrowing") this.held.piece(bytes, last);
   }
 
   invalid(reason: string): void {
@@ -366,7 +384,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   }
 
   /** No connection borrowed: answer what needs no database, borrow for the rest. */
-  private onReadyMessage(type: number, frame: Buffer): void {
+  private onReadyMessage(type: number, chunk: Buffer, start: number, end: number): void {
     if (this.discardUntilSync && type !== Frontend.Sync && type !== Frontend.Terminate) return;
     switch (type) {
       case Frontend.Sync:
@@ -383,7 +401,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
         this.close();
         return;
       case Frontend.Close: {
-        const target = parseTarget(frame);
+        const target = parseTarget(chunk, start, end);
         if (target.target === "S") this.statements.delete(target.name);
         this.toClient.push(CLOSE_COMPLETE);
         return;
@@ -399,11 +417,11 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
         this.fatal("08P01", `invalid frontend message type ${type}`);
         return;
     }
-    this.buffered.push(frame);
+    this.held.message(chunk, start, end);
     if (this.lostTransaction) {
       const fields = this.lostTransaction;
       this.lostTransaction = undefined;
-      this.failBuffered(fields);
+      this.failHeld(fields);
       return;
     }
     this.state = "borrowing";
@@ -418,7 +436,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     }
     if (error || !connection) {
       this.state = "ready";
-      this.failBuffered(errorFieldsOf(error ?? new Error("no database connection"), "53300"));
+      this.failHeld(errorFieldsOf(error ?? new Error("no database connection"), "53300"));
       if (!this.inRead) this.flush();
       return;
     }
@@ -428,95 +446,93 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     if (this.services.settings.debugLogging) {
       this.services.log.write("DEBUG", `[clientConnection=${this.id}] borrowed [dbConnection=${connection.id}]`);
     }
-    const sql = sessionSettingsSql(this.settings, connection.settings);
-    if (sql) {
-      this.toDatabase.push(query(sql));
-      this.pending.push(
-        PendingResponse.drop("ready", (ok) => {
-          if (!ok) this.fatal("22023", `a startup parameter of this session was refused by the database: ${sql}`);
-        }),
-      );
-      connection.settings.clear();
-      for (const [name, value] of this.settings) connection.settings.set(name, value);
+    if (connection.settings !== this.settings) {
+      const sql = sessionSettingsSql(this.settings, connection.settings);
+      if (sql) {
+        this.toDatabase.push(query(sql));
+        this.pending.push(
+          PendingResponse.drop("ready", (ok) => {
+            if (!ok) this.fatal("22023", `a startup parameter of this session was refused by the database: ${sql}`);
+          }),
+        );
+      }
+      connection.settings = this.settings;
     }
-    const messages = this.buffered;
-    this.buffered = [];
-    for (const frame of messages) {
-      if (this.state !== "borrowed" && this.state !== "pinned") break;
-      this.onAttachedMessage(frame[0]!, frame);
-    }
+    this.held.release(this.heldToDatabase);
     if (!this.inRead) this.flush();
   }
 
   /** A connection is borrowed: pass the message on (renaming named statements) and note the answer it expects. */
-  private onAttachedMessage(type: number, frame: Buffer): void {
+  private onAttachedMessage(type: number, chunk: Buffer, start: number, end: number): void {
     switch (type) {
       case Frontend.Query: {
-        const text = parseQuery(frame);
+        const text = parseQuery(chunk, start, end);
         this.services.metrics.counters.QueryRequests++;
         this.services.observer?.request(this, "statement", text);
         this.classify(text, "simple", undefined);
-        this.send(frame, "ready");
+        this.send(chunk, start, end, "ready");
         return;
       }
       case Frontend.Parse: {
-        const parse = parseParse(frame);
+        const parse = parseParse(chunk, start, end);
         this.services.observer?.request(this, "parse", parse.query, parse.statementName);
         this.classify(parse.query, "parse", parse.statementName);
         if (parse.statementName === "") {
           this.unnamedQuery = parse.query;
-          this.send(frame, "parse");
-        } else this.parseNamed(parse, frame);
+          this.send(chunk, start, end, "parse");
+        } else this.parseNamed(parse, chunk.subarray(parse.queryStart, end));
         return;
       }
       case Frontend.Bind: {
-        const bind = parseBind(frame);
+        const bind = parseBind(chunk, start, end);
         const statement = bind.statementName === "" ? undefined : this.statements.get(bind.statementName);
         this.boundQuery = statement ? statement.query : this.unnamedQuery;
-        this.services.observer?.request(this, "bind", this.boundQuery, bind.statementName);
         if (!statement) {
           // Unnamed, or a name the client never prepared: the database answers (with its own error for the latter).
-          this.send(frame, "bind");
+          this.send(chunk, start, end, "bind");
           return;
         }
         this.ensurePrepared(statement);
-        this.send(renamedBind(frame.subarray(5, bind.statementStart), statement.serverName, frame.subarray(bind.restStart)), "bind");
+        const renamed = renamedBind(chunk, start, bind.statementStart, bind.restStart, end, statement.serverName);
+        this.send(renamed, 0, renamed.length, "bind");
         return;
       }
       case Frontend.Describe: {
-        const target = parseTarget(frame);
-        const statement = target.target === "S" && target.name !== "" ? this.statements.get(target.name) : undefined;
+        // A portal (what drivers describe on every execution) needs no lookup: only statement names are mapped.
+        const target = chunk[start + 5] === DESCRIBE_PORTAL ? undefined : parseTarget(chunk, start, end);
+        const statement = target?.target === "S" && target.name !== "" ? this.statements.get(target.name) : undefined;
         if (!statement) {
-          this.send(frame, "describe");
+          this.send(chunk, start, end, "describe");
           return;
         }
         this.ensurePrepared(statement);
-        this.send(describeStatement(statement.serverName), "describe");
+        const describe = describeStatement(statement.serverName);
+        this.send(describe, 0, describe.length, "describe");
         return;
       }
       case Frontend.Execute:
         this.services.metrics.counters.QueryRequests++;
         this.services.observer?.request(this, "execute", this.boundQuery);
-        this.send(frame, "execute");
+        this.send(chunk, start, end, "execute");
         return;
       case Frontend.Close: {
-        const target = parseTarget(frame);
+        const target = parseTarget(chunk, start, end);
         if (target.target === "S" && target.name !== "") {
           // The database keeps the statement for other clients; only this client's name goes.
           this.statements.delete(target.name);
           this.answer(CLOSE_COMPLETE);
-        } else this.send(frame, "close");
+        } else this.send(chunk, start, end, "close");
         return;
       }
       case Frontend.Sync:
       case Frontend.FunctionCall:
-        this.send(frame, "ready");
+        this.send(chunk, start, end, "ready");
         return;
       case Frontend.Flush:
       case Frontend.CopyData:
       case Frontend.CopyDone:
       case Frontend.CopyFail:
-        this.toDatabase.push(frame);
+        this.toDatabase.push(chunk, start, end);
         return;
       case Frontend.Terminate:
         this.close();
@@ -526,8 +542,9 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     }
   }
 
-  private send(frame: Buffer, expect: PendingResponse["expect"]): void {
-    this.toDatabase.push(frame);
+  /** Forwards bytes [start, end) of `chunk` and notes the answer they expect. */
+  private send(chunk: Buffer, start: number, end: number, expect: Expect): void {
+    this.toDatabase.push(chunk, start, end);
     this.pending.push(PendingResponse.forward(expect));
     if (this.sentAt === 0) {
       this.sentAt = performance.now();
@@ -550,8 +567,9 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     }
   }
 
-  private parseNamed(parse: ParseMessage, frame: Buffer): void {
-    const body = Buffer.from(frame.subarray(parse.queryStart));
+  /** `queryAndTypes`: the Parse's bytes after its statement name, copied here since they are kept. */
+  private parseNamed(parse: ParseMessage, queryAndTypes: Buffer): void {
+    const body = Buffer.from(queryAndTypes);
     const serverName = this.services.statementNames.nameFor(body);
     // A client that re-Parses a name it did not close gets it replaced, not an error: no well-behaved driver does it.
     this.statements.set(parse.statementName, { serverName, body, query: parse.query });
@@ -617,20 +635,15 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
 
   // Messages from the database.
 
-  onDatabaseMessage(type: number, frame: Buffer, whole: boolean, last: boolean): void {
+  onDatabaseMessage(type: number, chunk: Buffer, start: number, end: number): void {
     if (this.sentAt !== 0) this.observeLatency();
     const head = this.pending.peek();
-    if (!whole) {
-      this.databasePieceOpen = !last;
-      if (!head || head.action === "forward") this.toClient.push(frame);
-      return;
-    }
     if (type === Backend.ErrorResponse) {
       this.copyIn = false;
-      if (!head || head.action === "forward" || head.forwardErrors) this.toClient.push(frame);
+      if (!head || head.action === "forward" || head.forwardErrors) this.toClient.push(chunk, start, end);
       if (!head) return;
       if (head.expect === "ready") {
-        head.failed = true;
+        head.fail();
         return;
       }
       for (const skipped of this.pending.skipToSync()) skipped.done?.(false);
@@ -640,13 +653,20 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     else if (type === Backend.CommandComplete) this.copyIn = false;
     if (head && endsWith(head.expect, type)) {
       this.pending.shift();
-      if (head.action === "forward") this.toClient.push(frame);
+      if (head.action === "forward") this.toClient.push(chunk, start, end);
       head.done?.(!head.failed);
       this.releaseAnswers();
       if (type === Backend.ReadyForQuery && this.pending.length === 0) this.onReadyBoundary();
       return;
     }
-    if (!head || head.action === "forward") this.toClient.push(frame);
+    if (!head || head.action === "forward") this.toClient.push(chunk, start, end);
+  }
+
+  onDatabasePiece(bytes: Buffer, last: boolean): void {
+    if (this.sentAt !== 0) this.observeLatency();
+    this.databasePieceOpen = !last;
+    const head = this.pending.peek();
+    if (!head || head.action === "forward") this.toClient.push(bytes);
   }
 
   private observeLatency(): void {
@@ -720,26 +740,30 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   }
 
   /** Answers requests that never reached a database (borrow timed out or failed, transaction lost). */
-  private failBuffered(fields: ErrorFields): void {
+  private failHeld(fields: ErrorFields): void {
     let errored = false;
-    for (const frame of this.buffered.splice(0)) {
-      const type = frame[0];
-      if (type === Frontend.Query || type === Frontend.FunctionCall) {
-        this.toClient.push(errorResponse(fields));
-        this.toClient.push(readyForQuery("I"));
-        errored = false;
-      } else if (type === Frontend.Sync) {
-        this.toClient.push(readyForQuery("I"));
-        errored = false;
-      } else if (type === Frontend.Terminate) {
-        this.close();
-        return;
-      } else if (type !== Frontend.Flush && type !== Frontend.CopyData && type !== Frontend.CopyDone && type !== Frontend.CopyFail) {
-        if (!errored) this.toClient.push(errorResponse(fields));
-        errored = true;
-      }
-    }
-    if (errored) this.discardUntilSync = true;
+    this.held.release({
+      message: (type) => {
+        if (type === Frontend.Query || type === Frontend.FunctionCall) {
+          this.toClient.push(errorResponse(fields));
+          this.toClient.push(readyForQuery("I"));
+          errored = false;
+        } else if (type === Frontend.Sync) {
+          this.toClient.push(readyForQuery("I"));
+          errored = false;
+        } else if (type === Frontend.Terminate) {
+          this.close();
+          return false;
+        } else if (type !== Frontend.Flush && type !== Frontend.CopyData && type !== Frontend.CopyDone && type !== Frontend.CopyFail) {
+          if (!errored) this.toClient.push(errorResponse(fields));
+          errored = true;
+        }
+        return true;
+      },
+      // Copy data outside COPY: the server ignores it, and so does the proxy.
+      piece: () => true,
+    });
+    if (errored && this.state !== "closed") this.discardUntilSync = true;
   }
 
   private protocolFailure(error: unknown): void {
@@ -768,10 +792,10 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
 
   private flush(): void {
     if (!this.toDatabase.empty) {
-      const parts = this.toDatabase.take();
       const db = this.db;
-      if (db) {
-        db.writeAll(parts);
+      if (!db) this.toDatabase.clear();
+      else {
+        db.send(this.toDatabase);
         if (db.writableNeedDrain && this.state !== "closed") {
           this.socket.pause();
           db.onceDrain(() => this.socket.resume());
@@ -779,9 +803,11 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       }
     }
     if (!this.toClient.empty) {
-      const parts = this.toClient.take();
-      if (this.state === "closed" && !this.socket.writable) return;
-      writeParts(this.socket, parts);
+      if (this.state === "closed" && !this.socket.writable) {
+        this.toClient.clear();
+        return;
+      }
+      this.toClient.writeTo(this.socket);
       const db = this.db;
       if (db && this.socket.writableNeedDrain) {
         db.pause();
@@ -803,17 +829,16 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       this.services.observer?.disconnected(this);
     }
     if (previous === "borrowing") this.services.pool.cancel(this.borrowRequest!, this.onBorrowed);
-    this.buffered = [];
+    this.held.clear();
     const db = this.db;
     if (db) this.beginCleanup(db, previous === "pinned");
   }
 
   private flushAndEnd(): void {
-    const parts = this.toClient.take();
     if (this.socket.writable) {
-      for (const part of parts) this.socket.write(part);
+      if (!this.toClient.empty) this.toClient.writeTo(this.socket);
       this.socket.end();
-    }
+    } else this.toClient.clear();
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
@@ -858,8 +883,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       // A pinned session may have left anything behind: DISCARD ALL, then init_query again (RESET ALL undid it).
       this.resetDone = true;
       db.preparedStatements.clear();
-      db.settings.clear();
-      for (const [name, value] of db.startupSettings) db.settings.set(name, value);
+      db.settings = db.startupSettings;
       this.inject(db, query("DISCARD ALL"));
       const init = this.services.settings.initQuery;
       if (init) this.inject(db, query(init));
@@ -881,4 +905,11 @@ function errorFieldsOf(error: Error, defaultCode: string): ErrorFields {
     return fields;
   }
   return { severity: "ERROR", code: defaultCode, message: error.message };
+}
+
+function addSetting(settings: Map<string, string>, name: string, value: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new ProtocolError(`invalid startup parameter name "${name}"`);
+  // "auto" asks libpq's side to pick from the locale; the database's own default serves the same purpose here.
+  if (name.toLowerCase() === "client_encoding" && value.toLowerCase() === "auto") return;
+  settings.set(name, value);
 }

@@ -16,7 +16,7 @@ type Action = "forward" | "drop" | "answer";
  * the code that matches answers to entries runs once per message from the database.
  */
 export class PendingResponse {
-  /** An ErrorResponse arrived before the entry's ReadyForQuery. */
+  /** An ErrorResponse arrived before the entry's ReadyForQuery (noted only for entries told of their outcome). */
   failed = false;
 
   private constructor(
@@ -30,9 +30,17 @@ export class PendingResponse {
     readonly done: ((ok: boolean) => void) | undefined,
   ) {}
 
-  /** The client's own request: the database's answer goes to the client. */
+  /**
+   * The client's own request: the database's answer goes to the client. One shared entry per expected answer, as
+   * nothing about it is particular to one request: a transaction of four extended-protocol messages allocates none.
+   */
   static forward(expect: Expect): PendingResponse {
-    return new PendingResponse(expect, "forward", undefined, false, undefined);
+    let shared = FORWARD.get(expect);
+    if (shared === undefined) {
+      shared = new PendingResponse(expect, "forward", undefined, false, undefined);
+      FORWARD.set(expect, shared);
+    }
+    return shared;
   }
 
   /** A request the proxy answers itself with `message`, in its turn. */
@@ -49,7 +57,15 @@ export class PendingResponse {
   static prepare(action: "forward" | "drop", done: (ok: boolean) => void): PendingResponse {
     return new PendingResponse("parse", action, undefined, true, done);
   }
+
+  /** Notes an error before the entry's ReadyForQuery; shared forward entries have no one to tell, so keep nothing. */
+  fail(): void {
+    if (this.done) this.failed = true;
+  }
 }
+
+/** The shared entries forward() hands out. */
+const FORWARD = new Map<Expect, PendingResponse>();
 
 export function endsWith(expect: Expect, type: number): boolean {
   switch (expect) {
@@ -69,29 +85,31 @@ export function endsWith(expect: Expect, type: number): boolean {
 }
 
 export class PendingResponses {
-  private items: PendingResponse[] = [];
+  /** A queue in a reused array: entries [head, tail). Emptied (after every ReadyForQuery) by moving the ends back. */
+  private items: Array<PendingResponse | undefined> = [];
   private head = 0;
+  private tail = 0;
 
   get length(): number {
-    return this.items.length - this.head;
+    return this.tail - this.head;
   }
 
   peek(): PendingResponse | undefined {
-    return this.items[this.head];
+    return this.head < this.tail ? this.items[this.head] : undefined;
   }
 
   push(entry: PendingResponse): void {
-    this.items.push(entry);
+    this.items[this.tail++] = entry;
   }
 
   shift(): PendingResponse | undefined {
+    if (this.head === this.tail) return undefined;
     const entry = this.items[this.head];
-    if (entry === undefined) return undefined;
-    this.head++;
-    if (this.head === this.items.length) {
-      // Emptied (after every ReadyForQuery): reuse the array rather than allocate one per request.
-      this.items.length = 0;
+    // Not kept: an entry may hold a callback, and through it a connection.
+    this.items[this.head++] = undefined;
+    if (this.head === this.tail) {
       this.head = 0;
+      this.tail = 0;
     }
     return entry;
   }
@@ -106,9 +124,10 @@ export class PendingResponses {
   }
 
   clear(): PendingResponse[] {
-    const all = this.items.slice(this.head);
+    const all = this.items.slice(this.head, this.tail) as PendingResponse[];
     this.items = [];
     this.head = 0;
+    this.tail = 0;
     return all;
   }
 }

@@ -12,7 +12,8 @@ import type { ClientConnection } from "./client-connection.js";
 /** Live traffic, for the trial report. */
 export interface TrafficObserver {
   connected(client: ClientConnection): void;
-  request(client: ClientConnection, kind: "statement" | "parse" | "bind" | "execute", text: string, statementName?: string): void;
+  /** A Query, Parse or Execute (a Bind adds nothing the Execute after it does not say). */
+  request(client: ClientConnection, kind: "statement" | "parse" | "execute", text: string, statementName?: string): void;
   disconnected(client: ClientConnection): void;
 }
 

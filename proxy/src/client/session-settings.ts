@@ -55,9 +55,27 @@ export function sessionSettingsSql(wanted: ReadonlyMap<string, string>, current:
   return statements.length > 0 ? statements.join("; ") : undefined;
 }
 
-/** Runs on every borrow, where the settings nearly always match already: no allocation. */
+/** Runs when a borrow finds a connection set up for other settings: no allocation. */
 function sameSettings(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
   if (a.size !== b.size) return false;
   for (const [name, value] of a) if (b.get(name) !== value) return false;
   return true;
+}
+
+/** Distinct settings remembered; past this many (clients that each send their own) the memory starts over. */
+const MAX_SHARED_SETTINGS = 1000;
+const shared = new Map<string, ReadonlyMap<string, string>>();
+
+/**
+ * One map for every client with the same settings, so a borrow can tell by identity that a connection already has
+ * them (the usual case: a fleet of clients of one application, one driver). Startup strings cannot hold NUL, which
+ * makes it a safe separator for the key.
+ */
+export function sharedSettings(settings: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
+  const key = [...settings].map(([name, value]) => `${name}\0${value}`).sort().join("\0");
+  const known = shared.get(key);
+  if (known) return known;
+  if (shared.size >= MAX_SHARED_SETTINGS) shared.clear();
+  shared.set(key, settings);
+  return settings;
 }

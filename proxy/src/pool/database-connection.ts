@@ -9,15 +9,17 @@ import { DatabaseAuthenticator, type UserCredential } from "../auth/index.js";
 import { parseAuthentication, parseBackendKeyData, parseNoticeFields, parseParameterStatus, parseReadyForQuery } from "../protocol/backend.js";
 import { type FrameSink, MessageFramer } from "../protocol/message-framer.js";
 import { Backend, type TransactionStatus } from "../protocol/message-types.js";
-import { writeParts } from "../protocol/output-batch.js";
+import type { OutputBatch } from "../protocol/output-batch.js";
 import { query, sslRequest, startupMessage, TERMINATE } from "../protocol/serialize.js";
 
 export type DatabaseConnectionState = "connecting" | "idle" | "borrowed" | "closed";
 
 /** Receives the database's messages while the connection is borrowed. */
 export interface DatabaseConnectionOwner {
-  /** A whole message, or a piece of a large streamed one (DataRow, CopyData). */
-  onDatabaseMessage(type: number, frame: Buffer, whole: boolean, last: boolean): void;
+  /** A whole message: bytes [start, end) of `chunk`. */
+  onDatabaseMessage(type: number, chunk: Buffer, start: number, end: number): void;
+  /** A piece of a large message streamed through (DataRow, CopyData); `last` ends the message. */
+  onDatabasePiece(bytes: Buffer, last: boolean): void;
   /** After each read: write out what was gathered. */
   onDatabaseReadDone(): void;
   onDatabaseClosed(connection: DatabaseConnection, error: Error | undefined): void;
@@ -67,8 +69,8 @@ export class DatabaseConnection implements FrameSink {
   readonly parameters = new Map<string, string>();
   /** Settings the connection was opened with (RESET ALL returns to these). */
   readonly startupSettings: ReadonlyMap<string, string>;
-  /** Client settings currently in effect: startup settings plus what the proxy SET since. */
-  readonly settings: Map<string, string>;
+  /** Client settings currently in effect: the startup settings, or the settings of the client the proxy SET it up for. */
+  settings: ReadonlyMap<string, string>;
   /** Protocol-level prepared statements that exist on this connection, least recently used first. */
   readonly preparedStatements = new Map<string, true>();
   transactionStatus: TransactionStatus = "I";
@@ -90,7 +92,7 @@ export class DatabaseConnection implements FrameSink {
     readonly options: ConnectOptions,
   ) {
     this.startupSettings = options.settings;
-    this.settings = new Map(options.settings);
+    this.settings = options.settings;
   }
 
   get user(): string {
@@ -156,7 +158,12 @@ export class DatabaseConnection implements FrameSink {
       this.socket.on("data", (chunk) => {
         // The owner may give the connection back while reading (at ReadyForQuery) and must still flush what it read.
         const owner = this.owner;
-        this.framer.push(chunk);
+        try {
+          this.framer.push(chunk);
+        } catch (error) {
+          // A message the proxy cannot read (a ReadyForQuery with an unknown status, say): the connection is unusable.
+          this.destroy(error as Error);
+        }
         (owner ?? this.owner)?.onDatabaseReadDone();
       });
       this.internal = (type, frame) => {
@@ -210,9 +217,21 @@ export class DatabaseConnection implements FrameSink {
     });
   }
 
-  message(type: number, frame: Buffer): void {
-    this.track(type, frame);
-    if (type === Backend.ErrorResponse && !this.internal) {
+  message(type: number, chunk: Buffer, start: number, end: number): void {
+    if (type === Backend.ReadyForQuery) this.transactionStatus = parseReadyForQuery(chunk, start);
+    if (this.owner && !this.internal && type !== Backend.ParameterStatus && type !== Backend.ErrorResponse) {
+      // The hot path: rows and completions pass through to the borrower as ranges of the chunk.
+      this.owner.onDatabaseMessage(type, chunk, start, end);
+      return;
+    }
+    this.readMessage(type, chunk.subarray(start, end));
+  }
+
+  private readMessage(type: number, frame: Buffer): void {
+    if (type === Backend.ParameterStatus) {
+      const { name, value } = parseParameterStatus(frame);
+      this.parameters.set(name, value);
+    } else if (type === Backend.ErrorResponse && !this.internal) {
       const fields = parseNoticeFields(frame);
       const severity = fields.get("V") ?? fields.get("S");
       if (severity === "FATAL" || severity === "PANIC") {
@@ -222,25 +241,16 @@ export class DatabaseConnection implements FrameSink {
       }
     }
     if (this.internal) this.internal(type, frame);
-    else if (this.owner) this.owner.onDatabaseMessage(type, frame, true, true);
+    else if (this.owner) this.owner.onDatabaseMessage(type, frame, 0, frame.length);
     else this.idleMessage(type, frame);
   }
 
-  piece(type: number, bytes: Buffer, _first: boolean, last: boolean): void {
-    if (this.owner && !this.internal) this.owner.onDatabaseMessage(type, bytes, false, last);
+  piece(_type: number, bytes: Buffer, _first: boolean, last: boolean): void {
+    if (this.owner && !this.internal) this.owner.onDatabasePiece(bytes, last);
   }
 
   invalid(reason: string): void {
     this.destroy(new Error(`the database broke the protocol: ${reason}`));
-  }
-
-  /** Keeps what every borrower relies on up to date: reported parameters and the transaction status. */
-  private track(type: number, frame: Buffer): void {
-    if (type === Backend.ReadyForQuery) this.transactionStatus = parseReadyForQuery(frame);
-    else if (type === Backend.ParameterStatus) {
-      const { name, value } = parseParameterStatus(frame);
-      this.parameters.set(name, value);
-    }
   }
 
   /** Idle in the pool only notices and parameter changes are normal; an error means the server is ending it. */
@@ -254,9 +264,9 @@ export class DatabaseConnection implements FrameSink {
     this.socket.write(data);
   }
 
-  /** Writes several buffers in one system call. */
-  writeAll(parts: readonly Buffer[]): void {
-    writeParts(this.socket, parts);
+  /** Writes what a borrower gathered, in one system call. */
+  send(batch: OutputBatch): void {
+    batch.writeTo(this.socket);
   }
 
   /** Stops reading while the client cannot keep up, and resumes. */

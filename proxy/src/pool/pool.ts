@@ -94,6 +94,10 @@ const MAX_BACKOFF_MS = 5000;
 export class Pool {
   /** By user, then database: two lookups of strings the callers keep, instead of building a key per borrow. */
   private readonly groups = new Map<string, Map<string, Group>>();
+  /** The same groups as a list (never shrinks): the loops that run on every borrow and release allocate nothing. */
+  private readonly groupList: Group[] = [];
+  /** The group of each open connection, so a release needs no lookup by name. */
+  private readonly groupOf = new Map<DatabaseConnection, Group>();
   private total = 0;
   private closing = false;
   private readonly reaper: NodeJS.Timeout;
@@ -125,12 +129,9 @@ export class Pool {
     if (!group) {
       group = new Group(request.user, request.database);
       byDatabase.set(request.database, group);
+      this.groupList.push(group);
     }
     return group;
-  }
-
-  private *allGroups(): IterableIterator<Group> {
-    for (const byDatabase of this.groups.values()) yield* byDatabase.values();
   }
 
   /** Calls back with a connection, possibly synchronously when one is idle. */
@@ -153,7 +154,7 @@ export class Pool {
 
   /** Gives back a connection that is idle (ReadyForQuery "I") and clean. */
   release(connection: DatabaseConnection): void {
-    const group = this.group({ user: connection.user, database: connection.options.database });
+    const group = this.groupOf.get(connection) ?? this.group({ user: connection.user, database: connection.options.database });
     group.borrowed.delete(connection);
     connection.owner = undefined;
     if (this.closing || connection.state === "closed") {
@@ -207,11 +208,9 @@ export class Pool {
     return connection;
   }
 
+  /** Runs on every release while the pool is full. */
   private starvingGroup(except: Group): Group | undefined {
-    // Runs on every release while the pool is full: plain loops, no generator.
-    for (const byDatabase of this.groups.values()) {
-      for (const group of byDatabase.values()) if (group !== except && group.waiters.length > group.opening) return group;
-    }
+    for (const group of this.groupList) if (group !== except && group.waiters.length > group.opening) return group;
     return undefined;
   }
 
@@ -226,11 +225,9 @@ export class Pool {
     this.open(group, request);
   }
 
-  /** Runs on every borrow that waits while the pool is full: plain loops, no generator. */
+  /** Runs on every borrow that waits while the pool is full. */
   private idleElsewhere(group: Group): DatabaseConnection | undefined {
-    for (const byDatabase of this.groups.values()) {
-      for (const other of byDatabase.values()) if (other !== group && other.idle.length > 0) return other.idle.shift();
-    }
+    for (const other of this.groupList) if (other !== group && other.idle.length > 0) return other.idle.shift();
     return undefined;
   }
 
@@ -250,6 +247,7 @@ export class Pool {
         group.opening--;
         group.backoffMs = 0;
         this.connections.add(connection);
+        this.groupOf.set(connection, group);
         this.options.observer?.connectionOpened();
         connection.onClose = (closed, error) => this.forget(group, closed, error);
         this.options.log("DEBUG", `[dbConnection=${connection.id}] opened for user ${request.user} database ${request.database}`);
@@ -283,6 +281,7 @@ export class Pool {
 
   private forget(group: Group, connection: DatabaseConnection, error: Error | undefined): void {
     this.connections.delete(connection);
+    this.groupOf.delete(connection);
     group.borrowed.delete(connection);
     this.total--;
     group.size--;
@@ -319,9 +318,9 @@ export class Pool {
   private reapIdle(): void {
     const grace = this.options.idleGraceMs ?? 30_000;
     let idle = 0;
-    for (const group of this.allGroups()) idle += group.idle.length;
+    for (const group of this.groupList) idle += group.idle.length;
     const now = Date.now();
-    for (const group of this.allGroups()) {
+    for (const group of this.groupList) {
       while (idle > this.options.maxIdleConnections && group.idle.length > 0 && now - group.idle[0]!.idleSince >= grace) {
         group.idle.shift()!.close();
         idle--;
@@ -331,12 +330,12 @@ export class Pool {
 
   /** Drops idle connections: after a failover they point at a server that is gone. */
   closeIdle(): void {
-    for (const group of this.allGroups()) for (const connection of group.idle.splice(0)) connection.close();
+    for (const group of this.groupList) for (const connection of group.idle.splice(0)) connection.close();
   }
 
   snapshot(): GroupSnapshot[] {
     const now = performance.now();
-    return [...this.allGroups()].map((group) => {
+    return this.groupList.map((group) => {
       return {
         user: group.user,
         database: group.database,
@@ -352,14 +351,14 @@ export class Pool {
 
   get waiting(): number {
     let n = 0;
-    for (const group of this.allGroups()) n += group.waiters.length;
+    for (const group of this.groupList) n += group.waiters.length;
     return n;
   }
 
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.reaper);
-    for (const group of this.allGroups()) {
+    for (const group of this.groupList) {
       clearTimeout(group.retryTimer);
       clearTimeout(group.timeoutTimer);
       for (const waiter of group.waiters.splice(0)) waiter.callback(new Error("the proxy is shutting down"), undefined);

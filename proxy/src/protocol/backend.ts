@@ -1,14 +1,21 @@
 /**
  * Parse functions for the backend (server to client) messages the proxy reads, one per message type. Each takes the
- * whole message, header included.
+ * whole message, header included (ReadyForQuery, read on every transaction, also where it starts in a larger chunk).
  */
 import { ProtocolError, readCString } from "./frontend.js";
 import type { TransactionStatus } from "./message-types.js";
 
-export function parseReadyForQuery(frame: Buffer): TransactionStatus {
-  const status = String.fromCharCode(frame[5] ?? 0);
-  if (status !== "I" && status !== "T" && status !== "E") throw new ProtocolError(`ReadyForQuery status "${status}"`);
-  return status;
+export function parseReadyForQuery(chunk: Buffer, start = 0): TransactionStatus {
+  switch (chunk[start + 5]) {
+    case 0x49:
+      return "I";
+    case 0x54:
+      return "T";
+    case 0x45:
+      return "E";
+    default:
+      throw new ProtocolError(`ReadyForQuery status "${String.fromCharCode(chunk[start + 5] ?? 0)}"`);
+  }
 }
 
 export function parseParameterStatus(frame: Buffer): { name: string; value: string } {

@@ -1,6 +1,8 @@
 /**
  * Parse functions for the frontend (client to server) messages the proxy reads, one per message type. Each takes the
  * whole message (header included) and returns plain values; offsets let callers rewrite a message without reparsing.
+ * The ones read on every transaction also take the message where it lies in a larger chunk (`start`, `end`), so the
+ * proxy needs no view of it.
  */
 import { StartupCode } from "./message-types.js";
 
@@ -60,9 +62,9 @@ export function parseStartupRequest(message: Buffer): StartupRequest {
 }
 
 /** Query: the SQL text. */
-export function parseQuery(frame: Buffer): string {
+export function parseQuery(chunk: Buffer, start = 0, end = chunk.length): string {
   // The text ends with a NUL just before the end of the message.
-  return frame.toString("utf8", 5, frame.length - 1);
+  return chunk.toString("utf8", start + 5, end - 1);
 }
 
 export interface ParseMessage {
@@ -73,10 +75,10 @@ export interface ParseMessage {
   queryStart: number;
 }
 
-export function parseParse(frame: Buffer): ParseMessage {
-  const name = readCString(frame, 5);
-  const query = readCString(frame, name.next);
-  return { statementName: name.value, query: query.value, nameStart: 5, queryStart: name.next };
+export function parseParse(chunk: Buffer, start = 0, end = chunk.length): ParseMessage {
+  const name = readCString(chunk, start + 5, end);
+  const query = readCString(chunk, name.next, end);
+  return { statementName: name.value, query: query.value, nameStart: start + 5, queryStart: name.next };
 }
 
 export interface BindMessage {
@@ -87,9 +89,9 @@ export interface BindMessage {
   restStart: number;
 }
 
-export function parseBind(frame: Buffer): BindMessage {
-  const portal = readCString(frame, 5);
-  const statement = readCString(frame, portal.next);
+export function parseBind(chunk: Buffer, start = 0, end = chunk.length): BindMessage {
+  const portal = readCString(chunk, start + 5, end);
+  const statement = readCString(chunk, portal.next, end);
   return { portal: portal.value, statementName: statement.value, statementStart: portal.next, restStart: statement.next };
 }
 
@@ -99,10 +101,10 @@ export interface TargetMessage {
   name: string;
 }
 
-export function parseTarget(frame: Buffer): TargetMessage {
-  const target = frame[5];
+export function parseTarget(chunk: Buffer, start = 0, end = chunk.length): TargetMessage {
+  const target = chunk[start + 5];
   if (target !== 0x53 && target !== 0x50) throw new ProtocolError("Describe/Close target must be 'S' or 'P'");
-  return { target: target === 0x53 ? "S" : "P", name: readCString(frame, 6).value };
+  return { target: target === 0x53 ? "S" : "P", name: readCString(chunk, start + 6, end).value };
 }
 
 /** PasswordMessage (md5, cleartext): the password string. */

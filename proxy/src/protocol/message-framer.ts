@@ -1,13 +1,13 @@
 /**
  * The framing loop for typed messages (everything after the startup message). It hands out each complete message as
- * a view into the chunk it arrived in, so a message that is only forwarded is never copied; only a message that
- * straddles two reads is joined. Large messages whose content the proxy never reads (DataRow, CopyData, ...) are
+ * a range of the chunk it arrived in (no view, no copy: a message that is only forwarded is written as part of that
+ * chunk, and a view is made only for a message someone reads); only a message that straddles two reads is joined. Large messages whose content the proxy never reads (DataRow, CopyData, ...) are
  * streamed in pieces instead of being held whole.
  */
 
 export interface FrameSink {
-  /** A whole message, 5-byte header included. */
-  message(type: number, frame: Buffer): void;
+  /** A whole message, 5-byte header included: bytes [start, end) of `chunk`. */
+  message(type: number, chunk: Buffer, start: number, end: number): void;
   /** A piece of a large streamed message; `first` carries the header, `last` ends the message. */
   piece(type: number, bytes: Buffer, first: boolean, last: boolean): void;
   /** The peer broke framing (length below 4, or larger than allowed). Nothing more is delivered. */
@@ -100,8 +100,7 @@ export class MessageFramer {
       const total = 1 + buf.readUInt32BE(pos + 1);
       if (!this.checkLength(type, total)) return;
       if (end - pos >= total) {
-        // A read holding exactly one message (a client's Query, mostly) is handed on as it is: no view to make.
-        this.sink.message(type, total === end ? buf : buf.subarray(pos, pos + total));
+        this.sink.message(type, buf, pos, pos + total);
         pos += total;
         if (this.broken) return;
         continue;
@@ -120,7 +119,7 @@ export class MessageFramer {
     const total = 1 + head.readUInt32BE(1);
     if (head.length >= total) {
       // The whole message is already here: deliver it and scan what follows.
-      this.sink.message(type, head.subarray(0, total));
+      this.sink.message(type, head, 0, total);
       return head.subarray(total);
     }
     this.streamType = type;

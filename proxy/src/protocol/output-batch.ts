@@ -2,66 +2,88 @@ import type { Socket } from "node:net";
 
 /** Up to this many bytes in several parts are joined into one buffer rather than written as a vector. */
 const JOIN_BELOW_BYTES = 16 * 1024;
+/** Stands in the slots of parts already written. */
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Writes what one read produced with one system call. A few small parts (a renamed Bind and the Execute and Sync
  * after it) are copied into one buffer: cheaper than Node's corked writev path, which allocates per part.
  */
-export function writeParts(socket: Socket, parts: readonly Buffer[]): void {
-  if (parts.length === 1) {
+function writeParts(socket: Socket, parts: readonly Buffer[], count: number): void {
+  if (count === 1) {
     socket.write(parts[0]!);
     return;
   }
   let total = 0;
-  for (const part of parts) total += part.length;
+  for (let i = 0; i < count; i++) total += parts[i]!.length;
   if (total <= JOIN_BELOW_BYTES) {
-    socket.write(Buffer.concat(parts, total));
+    const joined = Buffer.allocUnsafe(total);
+    let offset = 0;
+    for (let i = 0; i < count; i++) offset += parts[i]!.copy(joined, offset);
+    socket.write(joined);
     return;
   }
   socket.cork();
-  for (const part of parts) socket.write(part);
+  for (let i = 0; i < count; i++) socket.write(parts[i]!);
   socket.uncork();
 }
 
 /**
- * Gathers the messages to write after one read. Views that follow each other in memory (consecutive messages of the
- * same read) merge into one, so a read whose messages all pass through untouched is written as the original chunk.
+ * Gathers the messages to write after one read. Ranges that follow each other in memory (consecutive messages of the
+ * same read) merge into one, so a read whose messages all pass through untouched is written as the original chunk,
+ * without so much as a new view of it.
  */
 export class OutputBatch {
+  /** Sealed runs: parts[0, count). The array is reused, its stale tail overwritten as it fills again. */
   private readonly parts: Buffer[] = [];
-  /** The run being gathered: its first view, and where it ends now in that view's memory. */
+  private count = 0;
+  /** The run being gathered: the buffer it began in, and where it starts and ends now in that buffer's memory. */
   private first: Buffer | undefined;
   private memory: ArrayBufferLike | undefined;
+  private start = 0;
   private end = 0;
 
-  push(bytes: Buffer): void {
-    if (bytes.length === 0) return;
-    if (this.memory === bytes.buffer && this.end === bytes.byteOffset) {
-      this.end += bytes.length;
+  /** Adds bytes [start, end) of `bytes`. */
+  push(bytes: Buffer, start = 0, end = bytes.length): void {
+    if (end === start) return;
+    const from = bytes.byteOffset + start;
+    if (this.memory === bytes.buffer && this.end === from) {
+      this.end += end - start;
       return;
     }
     this.seal();
     this.first = bytes;
     this.memory = bytes.buffer;
-    this.end = bytes.byteOffset + bytes.length;
+    this.start = from;
+    this.end = from + end - start;
   }
 
   get empty(): boolean {
-    return this.first === undefined && this.parts.length === 0;
+    return this.first === undefined && this.count === 0;
   }
 
-  /** Everything gathered since the last take, in order. */
-  take(): Buffer[] {
+  /** Writes everything gathered since the last write, in order, with one system call. */
+  writeTo(socket: Socket): void {
     this.seal();
-    return this.parts.splice(0);
+    writeParts(socket, this.parts, this.count);
+    this.clear();
+  }
+
+  /** Drops everything gathered (its destination is gone). */
+  clear(): void {
+    this.first = undefined;
+    this.memory = undefined;
+    // The parts written are dropped too: a batch must not keep a client's bytes alive until it writes again.
+    for (let i = 0; i < this.count; i++) this.parts[i] = EMPTY;
+    this.count = 0;
   }
 
   private seal(): void {
     const first = this.first;
     if (first === undefined) return;
-    // A run of one view is written as that view: no new Buffer object.
-    const start = first.byteOffset;
-    this.parts.push(this.end === start + first.length ? first : Buffer.from(this.memory!, start, this.end - start));
+    // A run that is exactly one buffer pushed whole (a read whose messages all pass through) is written as it is.
+    const whole = this.start === first.byteOffset && this.end - this.start === first.length;
+    this.parts[this.count++] = whole ? first : Buffer.from(this.memory!, this.start, this.end - this.start);
     this.first = undefined;
     this.memory = undefined;
   }

@@ -155,18 +155,19 @@ export function renamedParse(statementName: string, queryAndTypes: Buffer): Buff
 }
 
 /**
- * Bind with a new statement name: the portal name, then the rest of the original Bind after its statement name.
- * Written out directly rather than through build(): it runs for every Bind of a named statement.
+ * The Bind at [start, end) of `chunk` with a new statement name (ASCII, as the proxy's names are): its portal name,
+ * the new name, then the rest of the original after its statement name (from `restStart`). Written out directly
+ * rather than through build(): it runs for every Bind of a named statement.
  */
-export function renamedBind(portal: Buffer, statementName: string, rest: Buffer): Buffer {
-  const nameBytes = Buffer.byteLength(statementName);
-  const out = Buffer.allocUnsafe(5 + portal.length + nameBytes + 1 + rest.length);
+export function renamedBind(chunk: Buffer, start: number, statementStart: number, restStart: number, end: number, statementName: string): Buffer {
+  const portalBytes = statementStart - start - 5;
+  const out = Buffer.allocUnsafe(5 + portalBytes + statementName.length + 1 + end - restStart);
   out[0] = Frontend.Bind;
   out.writeInt32BE(out.length - 1, 1);
-  let offset = 5 + portal.copy(out, 5);
-  offset += out.write(statementName, offset);
+  let offset = 5 + chunk.copy(out, 5, start + 5, statementStart);
+  offset += out.write(statementName, offset, "latin1");
   out[offset++] = 0;
-  rest.copy(out, offset);
+  chunk.copy(out, offset, restStart, end);
   return out;
 }
 

@@ -58,8 +58,8 @@ export class TrialRecorder implements TrafficObserver {
     });
   }
 
-  /** Once per Query, Parse, Bind and Execute: one object literal of one shape, no spreading. */
-  request(client: ClientConnection, kind: "statement" | "parse" | "bind" | "execute", text: string, statementName?: string): void {
+  /** Once per Query, Parse and Execute: one object literal of one shape, no spreading. */
+  request(client: ClientConnection, kind: "statement" | "parse" | "execute", text: string, statementName?: string): void {
     if (this.finished) return;
     this.analysis.add({
       time: Date.now(),

@@ -12,11 +12,11 @@ function msg(type: string, body: Buffer | string = ""): Buffer {
 }
 
 function collect(mustRead: (t: number) => boolean = () => true, maxMessageBytes = 1 << 30) {
-  const events: Array<{ kind: string; type: number; bytes: Buffer; first?: boolean; last?: boolean }> = [];
+  const events: Array<{ kind: string; type: number; bytes: Buffer; first?: boolean; last?: boolean; chunk?: Buffer; start?: number }> = [];
   const problems: string[] = [];
   const framer = new MessageFramer(
     {
-      message: (type, frame) => events.push({ kind: "message", type, bytes: Buffer.from(frame) }),
+      message: (type, chunk, start, end) => events.push({ kind: "message", type, bytes: Buffer.from(chunk.subarray(start, end)), chunk, start }),
       piece: (type, bytes, first, last) => events.push({ kind: "piece", type, bytes: Buffer.from(bytes), first, last }),
       invalid: (reason) => problems.push(reason),
     },
@@ -26,12 +26,18 @@ function collect(mustRead: (t: number) => boolean = () => true, maxMessageBytes 
 }
 
 describe("MessageFramer", () => {
-  test("delivers each message of one read as a view of that read", () => {
+  test("delivers each message of one read as a range of that very read", () => {
     const { framer, events } = collect();
     const chunk = Buffer.concat([msg("Q", "select 1\0"), msg("S"), msg("X")]);
     framer.push(chunk);
     expect(events.map((e) => String.fromCharCode(e.type))).toEqual(["Q", "S", "X"]);
     expect(events[0]!.bytes).toEqual(msg("Q", "select 1\0"));
+    expect(events.map((e) => [e.chunk, e.start])).toEqual([
+      [chunk, 0],
+      [chunk, 14],
+      [chunk, 19],
+    ]);
+    expect(events[1]!.chunk).toBe(chunk);
     expect(framer.midMessage).toBe(false);
   });
 

@@ -14,6 +14,7 @@ import {
   parseStartupRequest,
   parseTarget,
 } from "../../src/protocol/frontend.js";
+import type { Socket } from "node:net";
 import { OutputBatch } from "../../src/protocol/output-batch.js";
 import {
   authenticationSasl,
@@ -64,11 +65,29 @@ describe("frontend messages", () => {
     expect(parseTarget(Buffer.concat([hex("43 00000006 50"), Buffer.from("\0")]))).toEqual({ target: "P", name: "" });
   });
 
+  test("messages read where they lie in a chunk of several, offsets relative to the chunk", () => {
+    const sync = hex("53 00000004");
+    const bind = Buffer.concat([hex("42 00000014"), Buffer.from("\0s1\0"), hex("0000 0001 00000002 3432 0000")]);
+    const query = Buffer.concat([hex("51 0000000d"), Buffer.from("select 1\0")]);
+    const chunk = Buffer.concat([sync, bind, query, sync]);
+    const bindStart = sync.length;
+    const queryStart = bindStart + bind.length;
+    expect(parseBind(chunk, bindStart, queryStart)).toEqual({ portal: "", statementName: "s1", statementStart: 11, restStart: 14 });
+    expect(parseQuery(chunk, queryStart, queryStart + query.length)).toBe("select 1");
+    // A name that runs past its message is refused, even though the chunk holds a NUL further on.
+    expect(() => parseBind(chunk, bindStart, bindStart + 8)).toThrow(/terminating NUL/);
+  });
+
   test("renaming a statement keeps everything else byte for byte", () => {
     const body = Buffer.concat([Buffer.from("select $1\0"), hex("0001 00000017")]);
     expect(renamedParse("pf_1", body)).toEqual(Buffer.concat([hex("50 00000019"), Buffer.from("pf_1\0"), body]));
     const rest = hex("0000 0001 00000002 3432 0000");
-    expect(renamedBind(Buffer.from("\0"), "pf_1", rest)).toEqual(Buffer.concat([hex("42 00000016"), Buffer.from("\0pf_1\0"), rest]));
+    const bind = Buffer.concat([hex("42 00000015"), Buffer.from("p\0s1\0"), rest]);
+    const chunk = Buffer.concat([hex("53 00000004"), bind, hex("53 00000004")]);
+    const { statementStart, restStart } = parseBind(chunk, 5, 5 + bind.length);
+    expect(renamedBind(chunk, 5, statementStart, restStart, 5 + bind.length, "pf_1")).toEqual(
+      Buffer.concat([hex("42 00000017"), Buffer.from("p\0pf_1\0"), rest]),
+    );
   });
 
   test("SASLInitialResponse: mechanism, length-prefixed data", () => {
@@ -110,17 +129,46 @@ describe("backend messages", () => {
   });
 });
 
+/** What an OutputBatch writes, as the socket receives it. */
+function written(batch: OutputBatch): Buffer[] {
+  const writes: Buffer[] = [];
+  const socket = { write: (b: Buffer) => writes.push(b), cork() {}, uncork() {} } as unknown as Socket;
+  batch.writeTo(socket);
+  return writes;
+}
+
 describe("OutputBatch", () => {
-  test("views that follow each other in one read become one write; others stay separate", () => {
+  test("views that follow each other in one read merge, and a few small parts go out as one joined write", () => {
     const chunk = Buffer.from("aaaabbbbcccc");
     const batch = new OutputBatch();
     batch.push(chunk.subarray(0, 4));
     batch.push(chunk.subarray(4, 8));
     batch.push(Buffer.from("XX"));
     batch.push(chunk.subarray(8, 12));
-    const parts = batch.take();
-    expect(parts.map((p) => p.toString())).toEqual(["aaaabbbb", "XX", "cccc"]);
-    expect(parts[0]!.buffer).toBe(chunk.buffer);
+    expect(written(batch).map((p) => p.toString())).toEqual(["aaaabbbbXXcccc"]);
     expect(batch.empty).toBe(true);
+  });
+
+  test("ranges of one chunk merge; a chunk passed through whole is written as that very buffer", () => {
+    const chunk = Buffer.from("aaaabbbbcccc");
+    const batch = new OutputBatch();
+    batch.push(chunk, 0, 4);
+    batch.push(chunk, 4, 8);
+    batch.push(chunk, 8, 12);
+    const [whole] = written(batch);
+    expect(whole).toBe(chunk);
+    batch.push(chunk, 0, 4);
+    batch.push(chunk, 8, 12);
+    expect(written(batch).map((p) => p.toString())).toEqual(["aaaacccc"]);
+  });
+
+  test("many bytes go out as a corked vector of the parts, not one joined copy", () => {
+    const big = Buffer.alloc(20_000, 1);
+    const batch = new OutputBatch();
+    batch.push(big);
+    batch.push(Buffer.from("tail"));
+    const parts = written(batch);
+    expect(parts).toHaveLength(2);
+    expect(parts[0]).toBe(big);
   });
 });
