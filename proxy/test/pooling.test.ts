@@ -146,6 +146,28 @@ describe("named prepared statements are multiplexed (default profile)", () => {
   });
 });
 
+describe("max_prepared_statements: a full connection closes its least recently used statement", () => {
+  let t: TestProxy;
+  beforeAll(async () => {
+    t = await startTestProxy({ max_connections_percent: "1", max_idle_connections_percent: "1", max_prepared_statements: "2" });
+  });
+  afterAll(async () => t.close());
+
+  test("the statement used longest ago goes; every statement keeps working, prepared again when needed", async () => {
+    const c = await t.client();
+    const run = async (n: number) => (await c.query({ name: `s${n}`, text: `select $1::int + ${n} as v`, values: [10] })).rows[0].v;
+    const onConnection = async () =>
+      (await c.query("select statement from pg_prepared_statements order by statement")).rows.map((r: { statement: string }) => r.statement);
+    expect([await run(1), await run(2), await run(1)]).toEqual([11, 12, 11]);
+    // s2 is now the least recently used: s3 takes its place.
+    expect(await run(3)).toBe(13);
+    expect(await onConnection()).toEqual(["select $1::int + 1 as v", "select $1::int + 3 as v"]);
+    expect(await run(2)).toBe(12);
+    expect(await onConnection()).toEqual(["select $1::int + 2 as v", "select $1::int + 3 as v"]);
+    await c.end();
+  });
+});
+
 describe("pre-2023 profile: the extended protocol pins", () => {
   test("a Parse message pins with RDS Proxy's reason", async () => {
     const t = await startTestProxy({ profile: "rds-proxy-pre-2023" });

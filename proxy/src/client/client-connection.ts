@@ -573,10 +573,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     const serverName = this.services.statementNames.nameFor(body);
     // A client that re-Parses a name it did not close gets it replaced, not an error: no well-behaved driver does it.
     this.statements.set(parse.statementName, { serverName, body, query: parse.query });
-    const db = this.db!;
-    if (db.preparedStatements.has(serverName)) {
-      db.preparedStatements.delete(serverName);
-      db.preparedStatements.set(serverName, true);
+    if (this.db!.preparedStatements.use(serverName)) {
       this.answer(PARSE_COMPLETE);
       return;
     }
@@ -585,19 +582,14 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
 
   /** Prepares a client's statement on the borrowed connection if it is not there yet; its ParseComplete is dropped. */
   private ensurePrepared(statement: ClientStatement): void {
-    const db = this.db!;
-    if (db.preparedStatements.has(statement.serverName)) {
-      db.preparedStatements.delete(statement.serverName);
-      db.preparedStatements.set(statement.serverName, true);
-      return;
-    }
+    if (this.db!.preparedStatements.use(statement.serverName)) return;
     this.prepareOnDatabase(statement.serverName, statement.body, "drop");
   }
 
   private prepareOnDatabase(serverName: string, body: Buffer, action: "forward" | "drop"): void {
     const db = this.db!;
     this.evictPrepared(db);
-    db.preparedStatements.set(serverName, true);
+    db.preparedStatements.add(serverName);
     this.toDatabase.push(renamedParse(serverName, body));
     this.pending.push(
       PendingResponse.prepare(action, (ok) => {
@@ -610,8 +602,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   /** Keeps at most max_prepared_statements per connection by closing the least recently used. */
   private evictPrepared(db: DatabaseConnection): void {
     const max = this.services.settings.maxPreparedStatements;
-    for (const name of db.preparedStatements.keys()) {
-      if (db.preparedStatements.size < max) break;
+    for (let name = db.preparedStatements.leastRecentlyUsed(); name !== undefined && db.preparedStatements.size >= max; name = db.preparedStatements.leastRecentlyUsed()) {
       db.preparedStatements.delete(name);
       this.toDatabase.push(closeStatement(name));
       this.pending.push(PendingResponse.drop("close"));

@@ -11,6 +11,7 @@ import { type FrameSink, MessageFramer } from "../protocol/message-framer.js";
 import { Backend, type TransactionStatus } from "../protocol/message-types.js";
 import type { OutputBatch } from "../protocol/output-batch.js";
 import { query, sslRequest, startupMessage, TERMINATE } from "../protocol/serialize.js";
+import { PreparedOnConnection } from "./prepared-statements.js";
 
 export type DatabaseConnectionState = "connecting" | "idle" | "borrowed" | "closed";
 
@@ -72,7 +73,7 @@ export class DatabaseConnection implements FrameSink {
   /** Client settings currently in effect: the startup settings, or the settings of the client the proxy SET it up for. */
   settings: ReadonlyMap<string, string>;
   /** Protocol-level prepared statements that exist on this connection, least recently used first. */
-  readonly preparedStatements = new Map<string, true>();
+  readonly preparedStatements = new PreparedOnConnection();
   transactionStatus: TransactionStatus = "I";
   processId = 0;
   secretKey = 0;

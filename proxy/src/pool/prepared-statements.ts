@@ -31,3 +31,48 @@ export class StatementNames {
     return name;
   }
 }
+
+/**
+ * The proxy-wide statements prepared on one database connection, each with when it was last used. A use is one map
+ * write (not the delete and re-insert of an ordered map, which runs on every Bind); finding the least recently used
+ * is a scan, which runs only when a full connection must make room.
+ */
+export class PreparedOnConnection {
+  private readonly lastUsed = new Map<string, number>();
+  private clock = 0;
+
+  get size(): number {
+    return this.lastUsed.size;
+  }
+
+  /** Marks a statement used; false when it is not prepared on this connection. */
+  use(name: string): boolean {
+    if (!this.lastUsed.has(name)) return false;
+    this.lastUsed.set(name, ++this.clock);
+    return true;
+  }
+
+  add(name: string): void {
+    this.lastUsed.set(name, ++this.clock);
+  }
+
+  delete(name: string): void {
+    this.lastUsed.delete(name);
+  }
+
+  clear(): void {
+    this.lastUsed.clear();
+  }
+
+  leastRecentlyUsed(): string | undefined {
+    let oldest: string | undefined;
+    let oldestUse = Number.POSITIVE_INFINITY;
+    for (const [name, use] of this.lastUsed) {
+      if (use < oldestUse) {
+        oldest = name;
+        oldestUse = use;
+      }
+    }
+    return oldest;
+  }
+}

@@ -4,6 +4,10 @@
  * bare Node socket-to-socket forwarder (no parsing, no pooling: the floor for any Node proxy); then the memory of
  * 10,000 idle clients. All against a throwaway PostgreSQL with max_connections 600, so the forwarder's 500 clients
  * fit. Reported: TPS, the proxy process's CPU time per transaction (from /proc), p99 latency (pgbench -l).
+ *
+ * On a shared 2-core machine one run's CPU per transaction swings by ±20% with what else the machine is doing, so
+ * each case runs in several rounds, the subjects back to back in a rotating order within a round: the table shows
+ * each subject's median, and the ratios are medians of the ratios within each round (runs a few seconds apart).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
@@ -165,7 +169,9 @@ async function startForwarder(db: PostgresInstance): Promise<Subject> {
   return { name: "bare Node forwarder", port, pid: child.pid!, stop: stopper(child) };
 }
 
-async function pgbench(subject: Subject, mode: "simple" | "prepared", clients: number, seconds: number, dir: string): Promise<RunResult> {
+type Mode = "simple" | "prepared";
+
+async function pgbench(subject: Subject, mode: Mode, clients: number, seconds: number, dir: string): Promise<RunResult> {
   const logDir = await mkdtemp(join(dir, "pgbench-"));
   const before = await cpuMicros(subject.pid);
   try {
@@ -246,10 +252,29 @@ function versionBelow(version: string, major: number, minor: number): boolean {
 
 const fmt = (n: number, digits = 0) => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** "median (lowest–highest)" of the values, or just the value when there is one. */
+function spread(values: readonly number[], digits: number): string {
+  if (values.length === 1) return fmt(values[0]!, digits);
+  return `${fmt(median(values), digits)} (${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)})`;
+}
+
+/** Per round, proxyfit's value over the anchor's; none when either failed in any round (its table row says why). */
+function roundRatios(ours: readonly RunResult[], anchor: readonly RunResult[], pick: (r: RunResult) => number): number[] {
+  if ([...ours, ...anchor].some((r) => r.error || pick(r) <= 0)) return [];
+  return ours.map((r, round) => pick(r) / pick(anchor[round]!));
+}
+
 export async function runProxyBench(): Promise<BenchSection> {
   await ensureDebianPackages({ pgbouncer: "pgbouncer", pgbench: "postgresql-contrib" });
   const quick = quickMode();
-  const seconds = quick ? 2 : 15;
+  const seconds = quick ? 2 : 8;
+  const rounds = quick ? 1 : 5;
   const dir = await mkdtemp(join(tmpdir(), "proxyfit-bench-proxy-"));
   const db = await startPostgres({ settings: { max_connections: MAX_CONNECTIONS, shared_buffers: "256MB" } });
   const subjects: Subject[] = [];
@@ -258,30 +283,34 @@ export async function runProxyBench(): Promise<BenchSection> {
     subjects.push(await startProxyfit(db), await startPgbouncer(db, dir), await startForwarder(db));
     // Unmeasured warm-up: JIT compilation and opening the pool are not what the runs compare.
     for (const subject of subjects) await pgbench(subject, "simple", 50, 2, dir);
+    const [proxyfit, bouncer, forwarder] = subjects as [Subject, Subject, Subject];
     const rows: string[] = [];
-    const results = new Map<string, RunResult>();
-    for (const mode of ["simple", "prepared"] as const) {
-      for (const clients of [50, 500]) {
-        for (const subject of subjects) {
-          const result = await pgbench(subject, mode, clients, seconds, dir);
-          results.set(`${subject.name}|${mode}|${clients}`, result);
-          rows.push(
-            result.error
-              ? `| ${mode} | ${clients} | ${subject.name} | failed: ${result.error} | | |`
-              : `| ${mode} | ${clients} | ${subject.name} | ${fmt(result.tps)} | ${fmt(result.cpuUsPerTx, 1)} | ${fmt(result.p99Ms, 2)} |`,
-          );
-        }
-      }
-    }
     const ratios: string[] = [];
     for (const mode of ["simple", "prepared"] as const) {
       for (const clients of [50, 500]) {
-        const ours = results.get(`proxyfit|${mode}|${clients}`);
-        const bouncer = results.get(`PgBouncer (transaction mode)|${mode}|${clients}`);
-        const floor = results.get(`bare Node forwarder|${mode}|${clients}`);
-        const tpsRatio = ours && bouncer?.tps ? fmt(ours.tps / bouncer.tps, 2) : "n/a";
-        const cpuRatio = ours && floor?.cpuUsPerTx ? fmt(ours.cpuUsPerTx / floor.cpuUsPerTx, 2) : "n/a";
-        ratios.push(`| ${mode} | ${clients} | ${tpsRatio} (target ≥ 0.60) | ${cpuRatio} (target ≤ 1.25) |`);
+        const results = new Map<Subject, RunResult[]>(subjects.map((subject) => [subject, []]));
+        for (let round = 0; round < rounds; round++) {
+          // A rotating order, so no subject always runs first (or right after the same neighbour).
+          for (let i = 0; i < subjects.length; i++) {
+            const subject = subjects[(round + i) % subjects.length]!;
+            results.get(subject)!.push(await pgbench(subject, mode, clients, seconds, dir));
+          }
+        }
+        for (const subject of subjects) {
+          const runs = results.get(subject)!;
+          const failed = runs.find((r) => r.error);
+          rows.push(
+            failed
+              ? `| ${mode} | ${clients} | ${subject.name} | failed: ${failed.error} | | |`
+              : `| ${mode} | ${clients} | ${subject.name} | ${fmt(median(runs.map((r) => r.tps)))} | ${spread(runs.map((r) => r.cpuUsPerTx), 1)} | ${fmt(median(runs.map((r) => r.p99Ms)), 2)} |`,
+          );
+        }
+        const ours = results.get(proxyfit)!;
+        const tpsRatios = roundRatios(ours, results.get(bouncer)!, (r) => r.tps);
+        const cpuRatios = roundRatios(ours, results.get(forwarder)!, (r) => r.cpuUsPerTx);
+        ratios.push(
+          `| ${mode} | ${clients} | ${tpsRatios.length ? spread(tpsRatios, 2) : "n/a"} (target ≥ 0.60) | ${cpuRatios.length ? spread(cpuRatios, 2) : "n/a"} (target ≤ 1.25) |`,
+        );
       }
     }
     const memory: string[] = [];
@@ -295,16 +324,18 @@ export async function runProxyBench(): Promise<BenchSection> {
 (\`max_prepared_statements\`) arrived in PgBouncer 1.21, so its prepared rows show the error pgbench got and have no
 ratio. proxyfit multiplexes named prepared statements as PgBouncer 1.21+ does.\n\n`
       : "";
-    const markdown = `pgbench select-only (\`-S\`), ${seconds} s per run after a 2 s warm-up of each subject, \`-j 2\`, pool size
-${POOL_SIZE} for proxyfit and PgBouncer (the forwarder does not pool: each client is a server connection). CPU is the
-proxy process's user + system time over the run divided by the transactions pgbench completed; p99 from pgbench's
-per-transaction log.
+    const markdown = `pgbench select-only (\`-S\`), \`-j 2\`, ${rounds} round${rounds === 1 ? "" : "s"} of ${seconds} s per case after a 2 s warm-up
+of each subject, the three subjects back to back in a rotating order within each round; pool size ${POOL_SIZE} for
+proxyfit and PgBouncer (the forwarder does not pool: each client is a server connection). CPU is the proxy
+process's user + system time over a run divided by the transactions pgbench completed; p99 from pgbench's
+per-transaction log. On this shared 2-core machine one run's CPU per transaction moves by about ±20% with what
+else the machine is doing, so the tables give medians, with the lowest and highest of the rounds in brackets.
 
 | protocol | clients | through | TPS | proxy CPU µs / tx | p99 latency ms |
 |---|---:|---|---:|---:|---:|
 ${rows.join("\n")}
 
-${preparedNote}Ratios (proxyfit / anchor):
+${preparedNote}Ratios (proxyfit / anchor), the median of the ${rounds} rounds' ratios, each taken between runs seconds apart:
 
 | protocol | clients | TPS vs PgBouncer | CPU per tx vs bare forwarder |
 |---|---:|---:|---:|
