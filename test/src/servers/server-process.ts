@@ -42,14 +42,16 @@ const templates = new Map<string, Promise<string>>();
 export function cachedTemplate(
   name: string,
   build: (dataDir: string) => Promise<void>,
-  makeRoot: () => Promise<string> = () => mkdtemp(join(tmpdir(), `${name}-build-`)),
+  makeRoot: (fileName: string) => Promise<string> = (fileName) => mkdtemp(join(tmpdir(), `${fileName}-build-`)),
 ): Promise<string> {
   let template = templates.get(name);
   if (!template) {
+    // The name holds a binary's path: one file name for it, used both for the template and while building it.
+    const fileName = name.replace(/[^A-Za-z0-9]+/g, "-");
     template = (async () => {
-      const dataDir = join(tmpdir(), `${name.replace(/[^A-Za-z0-9]+/g, "-")}-uid${process.getuid?.() ?? 0}`);
+      const dataDir = join(tmpdir(), `${fileName}-uid${process.getuid?.() ?? 0}`);
       if (await exists(join(dataDir, TEMPLATE_COMPLETE))) return dataDir;
-      const root = await makeRoot();
+      const root = await makeRoot(fileName);
       const building = join(root, "data");
       try {
         await build(building);
