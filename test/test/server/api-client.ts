@@ -98,3 +98,23 @@ export async function waitUntilDone(server: TestServer, id: string): Promise<Res
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * Starts an upload of unknown length (chunked) that sends the first half of a log, up to a line end, and holds the
+ * rest until sendRest(). The answer arrives once the whole body is in.
+ */
+export function halfUpload(api: TestServer, name: string, bytes: Buffer) {
+  const half = bytes.indexOf(10, bytes.byteLength / 2) + 1;
+  let sendRest: () => void = () => {};
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(bytes.subarray(0, half));
+      sendRest = () => {
+        controller.enqueue(bytes.subarray(half));
+        controller.close();
+      };
+    },
+  });
+  const answer = api.call(`/v1/assessments?name=${name}`, { method: "POST", body, duplex: "half", headers: { "content-type": "text/plain" } });
+  return { answer, half, sendRest: () => sendRest() };
+}

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { type AssessmentStatusDocument, PROBLEM_TYPE_PREFIX, SAMPLE_REMOVED } from "@proxyfit/assessor/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cliReport, comparable, type TestServer, TOKEN, startTestServer, waitUntilDone } from "./api-client.js";
+import { cliReport, comparable, halfUpload, type TestServer, TOKEN, startTestServer, waitUntilDone } from "./api-client.js";
 import { rawRequest } from "./raw-request.js";
 import { produceRealLogs, type RealLog, type RealLogs } from "./real-logs.js";
 
@@ -164,24 +164,8 @@ describe("the assessor API", () => {
   it("streams an upload of unknown length through the parser, with progress visible while it arrives", async () => {
     const file = log("temp-tables", "jsonlog");
     const bytes = await readFile(file.path);
-    const half = bytes.indexOf(10, bytes.byteLength / 2) + 1;
-    let sendRest: () => void = () => {};
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(bytes.subarray(0, half));
-        sendRest = () => {
-          controller.enqueue(bytes.subarray(half));
-          controller.close();
-        };
-      },
-    });
     // The answer comes once the whole body is in; meanwhile the list shows the upload running, with its progress.
-    const answer = api.call(`/v1/assessments?name=${file.name}`, {
-      method: "POST",
-      body,
-      duplex: "half",
-      headers: { "content-type": "text/plain" },
-    });
+    const { answer, half, sendRest } = halfUpload(api, file.name, bytes);
     type Status = { id: string; status: string; files: Array<{ name: string }>; progress?: { bytesRead: number } };
     const running = async () => {
       const list = (await (await api.call("/v1/assessments?limit=5")).json()) as { items: Status[] };

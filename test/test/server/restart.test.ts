@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { openStore, PROBLEM_TYPE_PREFIX } from "@proxyfit/assessor/server";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { comparable, type TestServer, startTestServer, waitUntilDone } from "./api-client.js";
+import { comparable, halfUpload, type TestServer, startTestServer, waitUntilDone } from "./api-client.js";
 import { produceRealLogs, type RealLogs } from "./real-logs.js";
 
 let logs: RealLogs;
@@ -17,26 +17,6 @@ afterAll(async () => {
   await second?.stop(true);
   await logs?.remove();
 });
-
-/** Starts an upload of unknown length that sends the first half of a log and waits for sendRest(). */
-function halfUpload(api: TestServer, name: string, bytes: Buffer) {
-  const half = bytes.indexOf(10, bytes.byteLength / 2) + 1;
-  let sendRest: () => void = () => {};
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(bytes.subarray(0, half));
-      sendRest = () => {
-        controller.enqueue(bytes.subarray(half));
-        controller.close();
-      };
-    },
-  });
-  const answer = api
-    .call(`/v1/assessments?name=${name}`, { method: "POST", body, duplex: "half", headers: { "content-type": "text/plain" } })
-    .then((response) => response.status)
-    .catch(() => "connection closed" as const);
-  return { answer, half, sendRest: () => sendRest() };
-}
 
 async function runningId(api: TestServer, name: string, bytesRead: number): Promise<string> {
   let id = "";
@@ -68,14 +48,16 @@ it("keeps reports across a restart; on shutdown lets uploads finish within the g
 
   const json = await readFile(logs.logs.find((log) => log.workload === "session-sets" && log.kind === "jsonlog")!.path);
   const finishing = halfUpload(first, "finishing.json", json);
+  const finishingStatus = finishing.answer.then((response) => response.status);
   const finishingId = await runningId(first, "finishing.json", finishing.half);
   const abandoned = halfUpload(first, "abandoned.json", json);
+  const abandonedStatus = abandoned.answer.then((response) => response.status).catch(() => "connection closed" as const);
   const abandonedId = await runningId(first, "abandoned.json", abandoned.half);
 
   const stopped = first.stop(false);
   finishing.sendRest();
-  expect(await finishing.answer).toBe(202);
-  expect(await abandoned.answer).toBe("connection closed");
+  expect(await finishingStatus).toBe(202);
+  expect(await abandonedStatus).toBe("connection closed");
   await stopped;
   first = undefined;
 
