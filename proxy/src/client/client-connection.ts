@@ -14,6 +14,7 @@ import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { PinFinding } from "@proxyfit/assessor/rules";
 import type { ClientAuthExchange, UserCredential } from "../auth/index.js";
+import { eventClock } from "../event-clock.js";
 import {
   MAX_STARTUP_BYTES,
   ProtocolError,
@@ -46,7 +47,7 @@ import {
 import type { DatabaseConnection, DatabaseConnectionOwner } from "../pool/database-connection.js";
 import { DatabaseError } from "../pool/database-connection.js";
 import type { BorrowCallback, BorrowRequest } from "../pool/pool.js";
-import type { ClientStatement } from "../pool/prepared-statements.js";
+import { type ClientStatement, ClientStatements } from "../pool/prepared-statements.js";
 import { HeldMessages } from "./held-messages.js";
 import { parseStartupOptions, sessionSettingsSql, sharedSettings } from "./session-settings.js";
 import { type Expect, endsWith, PendingResponse, PendingResponses } from "./pending-responses.js";
@@ -112,7 +113,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   private discardUntilSync = false;
   /** The connection died while the client sat in a transaction: its next request learns so. */
   private lostTransaction: ErrorFields | undefined;
-  private readonly statements = new Map<string, ClientStatement>();
+  private readonly statements = new ClientStatements();
   /** Query of the last unnamed Parse and of the statement last bound, for the trial report's execute events. */
   private unnamedQuery = "";
   private boundQuery = "";
@@ -165,6 +166,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
 
   private onData(chunk: Buffer): void {
     if (this.state === "closed") return;
+    eventClock.mark();
     this.lastActivity = this.services.clock.now;
     if (this.state === "awaiting-startup") {
       this.onStartupData(chunk);
@@ -425,7 +427,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       return;
     }
     this.state = "borrowing";
-    this.requestAt = performance.now();
+    this.requestAt = eventClock.now;
     this.services.pool.borrow(this.borrowRequest!, this.onBorrowed);
   }
 
@@ -480,12 +482,12 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
         if (parse.statementName === "") {
           this.unnamedQuery = parse.query;
           this.send(chunk, start, end, "parse");
-        } else this.parseNamed(parse, chunk.subarray(parse.queryStart, end));
+        } else this.parseNamed(parse, chunk.subarray(parse.nameStart, parse.queryStart - 1), chunk.subarray(parse.queryStart, end));
         return;
       }
       case Frontend.Bind: {
-        const bind = parseBind(chunk, start, end);
-        const statement = bind.statementName === "" ? undefined : this.statements.get(bind.statementName);
+        const { statementStart, statementEnd } = parseBind(chunk, start, end);
+        const statement = statementEnd === statementStart ? undefined : this.statements.named(chunk, statementStart, statementEnd);
         this.boundQuery = statement ? statement.query : this.unnamedQuery;
         if (!statement) {
           // Unnamed, or a name the client never prepared: the database answers (with its own error for the latter).
@@ -493,7 +495,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
           return;
         }
         this.ensurePrepared(statement);
-        const renamed = renamedBind(chunk, start, bind.statementStart, bind.restStart, end, statement.serverName);
+        const renamed = renamedBind(chunk, start, statementStart, statementEnd + 1, end, statement.serverName);
         this.send(renamed, 0, renamed.length, "bind");
         return;
       }
@@ -547,7 +549,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     this.toDatabase.push(chunk, start, end);
     this.pending.push(PendingResponse.forward(expect));
     if (this.sentAt === 0) {
-      this.sentAt = performance.now();
+      this.sentAt = eventClock.now;
       if (this.requestAt === 0) this.requestAt = this.sentAt;
     }
   }
@@ -567,12 +569,12 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     }
   }
 
-  /** `queryAndTypes`: the Parse's bytes after its statement name, copied here since they are kept. */
-  private parseNamed(parse: ParseMessage, queryAndTypes: Buffer): void {
+  /** `name`, `queryAndTypes`: the Parse's statement name and the bytes after it, copied here since they are kept. */
+  private parseNamed(parse: ParseMessage, name: Buffer, queryAndTypes: Buffer): void {
     const body = Buffer.from(queryAndTypes);
     const serverName = this.services.statementNames.nameFor(body);
     // A client that re-Parses a name it did not close gets it replaced, not an error: no well-behaved driver does it.
-    this.statements.set(parse.statementName, { serverName, body, query: parse.query });
+    this.statements.set(parse.statementName, { name: Buffer.from(name), serverName, body, query: parse.query });
     if (this.db!.preparedStatements.use(serverName)) {
       this.answer(PARSE_COMPLETE);
       return;
@@ -596,7 +598,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
         if (!ok) db.preparedStatements.delete(serverName);
       }),
     );
-    if (this.sentAt === 0) this.sentAt = performance.now();
+    if (this.sentAt === 0) this.sentAt = eventClock.now;
   }
 
   /** Keeps at most max_prepared_statements per connection by closing the least recently used. */
@@ -661,7 +663,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   }
 
   private observeLatency(): void {
-    const now = performance.now();
+    const now = eventClock.now;
     const { histograms } = this.services.metrics;
     histograms.QueryDatabaseResponseLatency.observe((now - this.sentAt) * 1000);
     histograms.QueryResponseLatency.observe((now - this.requestAt) * 1000);

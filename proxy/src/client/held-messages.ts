@@ -50,7 +50,8 @@ export class HeldMessages {
     this.runs = [];
     try {
       for (const run of runs) {
-        const last = this.pieces.get(run);
+        // Pieces are rare (a large CopyData while borrowing): no lookup when there are none.
+        const last = this.pieces.size === 0 ? undefined : this.pieces.get(run);
         if (last !== undefined) {
           if (!sink.piece(run, last)) return;
           continue;

@@ -6,6 +6,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { DatabaseAuthenticator, type UserCredential } from "../auth/index.js";
+import { eventClock } from "../event-clock.js";
 import { parseAuthentication, parseBackendKeyData, parseNoticeFields, parseParameterStatus, parseReadyForQuery } from "../protocol/backend.js";
 import { type FrameSink, MessageFramer } from "../protocol/message-framer.js";
 import { Backend, type TransactionStatus } from "../protocol/message-types.js";
@@ -157,6 +158,7 @@ export class DatabaseConnection implements FrameSink {
       this.socket.on("error", (error) => this.closed(error));
       this.socket.on("close", () => this.closed(undefined));
       this.socket.on("data", (chunk) => {
+        eventClock.mark();
         // The owner may give the connection back while reading (at ReadyForQuery) and must still flush what it read.
         const owner = this.owner;
         try {

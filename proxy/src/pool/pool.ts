@@ -5,6 +5,7 @@
  * borrow timeout. When the database cannot be reached the pool retries with backoff while anyone waits.
  */
 import type { UserCredential } from "../auth/index.js";
+import { eventClock } from "../event-clock.js";
 import { type ConnectOptions, DatabaseConnection, DatabaseError } from "./database-connection.js";
 
 export interface PoolKey {
@@ -63,7 +64,6 @@ class Group {
   /** Connections of the group, open or being opened. */
   size = 0;
   opening = 0;
-  readonly borrowed = new Set<DatabaseConnection>();
   backoffMs = 0;
   retryTimer: NodeJS.Timeout | undefined;
   /**
@@ -147,7 +147,7 @@ export class Pool {
       callback(undefined, connection);
       return;
     }
-    group.waiters.push({ request, callback, since: performance.now() });
+    group.waiters.push({ request, callback, since: eventClock.now });
     group.timeoutTimer ??= setTimeout(() => this.expire(group), this.options.borrowTimeoutMs);
     this.grow(group, request);
   }
@@ -155,7 +155,6 @@ export class Pool {
   /** Gives back a connection that is idle (ReadyForQuery "I") and clean. */
   release(connection: DatabaseConnection): void {
     const group = this.groupOf.get(connection) ?? this.group({ user: connection.user, database: connection.options.database });
-    group.borrowed.delete(connection);
     connection.owner = undefined;
     if (this.closing || connection.state === "closed") {
       connection.close();
@@ -175,7 +174,7 @@ export class Pool {
   private place(group: Group, connection: DatabaseConnection): void {
     const waiter = group.waiters.shift();
     if (waiter) {
-      this.handOver(group, connection, waiter);
+      this.handOver(connection, waiter);
       return;
     }
     if (this.total >= this.options.maxConnections) {
@@ -192,10 +191,9 @@ export class Pool {
     group.idle.push(connection);
   }
 
-  private handOver(group: Group, connection: DatabaseConnection, waiter: Waiter): void {
+  private handOver(connection: DatabaseConnection, waiter: Waiter): void {
     connection.state = "borrowed";
-    group.borrowed.add(connection);
-    this.options.observer?.borrowed(performance.now() - waiter.since);
+    this.options.observer?.borrowed(eventClock.now - waiter.since);
     waiter.callback(undefined, connection);
   }
 
@@ -204,7 +202,6 @@ export class Pool {
     const connection = group.idle.pop();
     if (!connection) return undefined;
     connection.state = "borrowed";
-    group.borrowed.add(connection);
     return connection;
   }
 
@@ -244,6 +241,7 @@ export class Pool {
       settings: request.settings,
     }).then(
       (connection) => {
+        eventClock.mark();
         group.opening--;
         group.backoffMs = 0;
         this.connections.add(connection);
@@ -282,7 +280,6 @@ export class Pool {
   private forget(group: Group, connection: DatabaseConnection, error: Error | undefined): void {
     this.connections.delete(connection);
     this.groupOf.delete(connection);
-    group.borrowed.delete(connection);
     this.total--;
     group.size--;
     const idleAt = group.idle.indexOf(connection);
@@ -341,7 +338,8 @@ export class Pool {
         database: group.database,
         connections: group.size,
         idle: group.idle.length,
-        borrowed: group.borrowed.size,
+        // Every connection of the group is being opened, idle, or borrowed (cleaned up after its client counts).
+        borrowed: group.size - group.opening - group.idle.length,
         opening: group.opening,
         waiting: group.waiters.length,
         longestWaitMs: group.waiters[0] ? Math.round(now - group.waiters[0].since) : 0,

@@ -6,6 +6,8 @@
 
 /** A client's named statement: its database-side name and the Parse body to prepare it again elsewhere. */
 export interface ClientStatement {
+  /** The client's name for it, as the bytes it sends. */
+  name: Buffer;
   serverName: string;
   /** The query and parameter types of the original Parse (the bytes after its statement name). */
   body: Buffer;
@@ -13,6 +15,45 @@ export interface ClientStatement {
 }
 
 const MAX_REMEMBERED = 100_000;
+
+/**
+ * One client's named statements, by the client's names. Drivers bind the same statement over and over, so the one
+ * found last is matched against a Bind's name bytes first: binding it again decodes no name and looks nothing up.
+ */
+export class ClientStatements {
+  private readonly byName = new Map<string, ClientStatement>();
+  private last: ClientStatement | undefined;
+
+  get(name: string): ClientStatement | undefined {
+    return this.byName.get(name);
+  }
+
+  set(name: string, statement: ClientStatement): void {
+    this.byName.set(name, statement);
+    this.last = undefined;
+  }
+
+  delete(name: string): void {
+    this.byName.delete(name);
+    this.last = undefined;
+  }
+
+  /** The statement named by bytes [from, to) of `chunk` (UTF-8, as the Parse named it). */
+  named(chunk: Buffer, from: number, to: number): ClientStatement | undefined {
+    const last = this.last;
+    if (last !== undefined && sameBytes(last.name, chunk, from, to)) return last;
+    const statement = this.byName.get(chunk.toString("utf8", from, to));
+    this.last = statement;
+    return statement;
+  }
+}
+
+/** Compared byte by byte: names are a few bytes, shorter than the cost of a call to Buffer.equals. */
+function sameBytes(name: Buffer, chunk: Buffer, from: number, to: number): boolean {
+  if (to - from !== name.length) return false;
+  for (let i = 0; i < name.length; i++) if (name[i] !== chunk[from + i]) return false;
+  return true;
+}
 
 export class StatementNames {
   private readonly byBody = new Map<string, string>();
@@ -34,43 +75,44 @@ export class StatementNames {
 
 /**
  * The proxy-wide statements prepared on one database connection, each with when it was last used. A use is one map
- * write (not the delete and re-insert of an ordered map, which runs on every Bind); finding the least recently used
- * is a scan, which runs only when a full connection must make room.
+ * lookup and a field write (not the delete and re-insert of an ordered map, which runs on every Bind); finding the
+ * least recently used is a scan, which runs only when a full connection must make room.
  */
 export class PreparedOnConnection {
-  private readonly lastUsed = new Map<string, number>();
+  private readonly uses = new Map<string, { last: number }>();
   private clock = 0;
 
   get size(): number {
-    return this.lastUsed.size;
+    return this.uses.size;
   }
 
   /** Marks a statement used; false when it is not prepared on this connection. */
   use(name: string): boolean {
-    if (!this.lastUsed.has(name)) return false;
-    this.lastUsed.set(name, ++this.clock);
+    const use = this.uses.get(name);
+    if (use === undefined) return false;
+    use.last = ++this.clock;
     return true;
   }
 
   add(name: string): void {
-    this.lastUsed.set(name, ++this.clock);
+    this.uses.set(name, { last: ++this.clock });
   }
 
   delete(name: string): void {
-    this.lastUsed.delete(name);
+    this.uses.delete(name);
   }
 
   clear(): void {
-    this.lastUsed.clear();
+    this.uses.clear();
   }
 
   leastRecentlyUsed(): string | undefined {
     let oldest: string | undefined;
     let oldestUse = Number.POSITIVE_INFINITY;
-    for (const [name, use] of this.lastUsed) {
-      if (use < oldestUse) {
+    for (const [name, use] of this.uses) {
+      if (use.last < oldestUse) {
         oldest = name;
-        oldestUse = use;
+        oldestUse = use.last;
       }
     }
     return oldest;

@@ -81,18 +81,24 @@ export function parseParse(chunk: Buffer, start = 0, end = chunk.length): ParseM
   return { statementName: name.value, query: query.value, nameStart: start + 5, queryStart: name.next };
 }
 
+/**
+ * Bind: where its statement name lies (after the portal name), not decoded: the proxy looks statements up by their
+ * bytes. The name is [statementStart, statementEnd); its NUL is at statementEnd, the parameters follow.
+ */
 export interface BindMessage {
-  portal: string;
-  statementName: string;
-  /** Offsets of the statement name and of what follows its NUL (parameter formats and values). */
   statementStart: number;
-  restStart: number;
+  statementEnd: number;
 }
 
 export function parseBind(chunk: Buffer, start = 0, end = chunk.length): BindMessage {
-  const portal = readCString(chunk, start + 5, end);
-  const statement = readCString(chunk, portal.next, end);
-  return { portal: portal.value, statementName: statement.value, statementStart: portal.next, restStart: statement.next };
+  const statementStart = cStringEnd(chunk, start + 5, end) + 1;
+  return { statementStart, statementEnd: cStringEnd(chunk, statementStart, end) };
+}
+
+/** The offset of the NUL that ends the string at `offset`, searched byte by byte: these names are short. */
+function cStringEnd(chunk: Buffer, offset: number, end: number): number {
+  for (let i = offset; i < end; i++) if (chunk[i] === 0) return i;
+  throw new ProtocolError("string without its terminating NUL");
 }
 
 /** Describe and Close: 'S' (statement) or 'P' (portal), and the name. */

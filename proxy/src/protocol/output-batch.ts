@@ -29,37 +29,35 @@ function writeParts(socket: Socket, parts: readonly Buffer[], count: number): vo
 }
 
 /**
- * Gathers the messages to write after one read. Ranges that follow each other in memory (consecutive messages of the
- * same read) merge into one, so a read whose messages all pass through untouched is written as the original chunk,
- * without so much as a new view of it.
+ * Gathers the messages to write after one read. Consecutive ranges of one buffer (consecutive messages of the same
+ * read) merge into one, so a read whose messages all pass through untouched is written as the original chunk, without
+ * so much as a new view of it.
  */
 export class OutputBatch {
   /** Sealed runs: parts[0, count). The array is reused, its stale tail overwritten as it fills again. */
   private readonly parts: Buffer[] = [];
   private count = 0;
-  /** The run being gathered: the buffer it began in, and where it starts and ends now in that buffer's memory. */
-  private first: Buffer | undefined;
-  private memory: ArrayBufferLike | undefined;
+  /** The run being gathered: bytes [start, end) of `run`. */
+  private run: Buffer | undefined;
   private start = 0;
   private end = 0;
 
   /** Adds bytes [start, end) of `bytes`. */
   push(bytes: Buffer, start = 0, end = bytes.length): void {
     if (end === start) return;
-    const from = bytes.byteOffset + start;
-    if (this.memory === bytes.buffer && this.end === from) {
-      this.end += end - start;
+    // Compared by identity, not by the memory behind it: reading `.buffer` costs a call into V8's runtime.
+    if (this.run === bytes && this.end === start) {
+      this.end = end;
       return;
     }
     this.seal();
-    this.first = bytes;
-    this.memory = bytes.buffer;
-    this.start = from;
-    this.end = from + end - start;
+    this.run = bytes;
+    this.start = start;
+    this.end = end;
   }
 
   get empty(): boolean {
-    return this.first === undefined && this.count === 0;
+    return this.run === undefined && this.count === 0;
   }
 
   /** Writes everything gathered since the last write, in order, with one system call. */
@@ -71,20 +69,17 @@ export class OutputBatch {
 
   /** Drops everything gathered (its destination is gone). */
   clear(): void {
-    this.first = undefined;
-    this.memory = undefined;
+    this.run = undefined;
     // The parts written are dropped too: a batch must not keep a client's bytes alive until it writes again.
     for (let i = 0; i < this.count; i++) this.parts[i] = EMPTY;
     this.count = 0;
   }
 
   private seal(): void {
-    const first = this.first;
-    if (first === undefined) return;
-    // A run that is exactly one buffer pushed whole (a read whose messages all pass through) is written as it is.
-    const whole = this.start === first.byteOffset && this.end - this.start === first.length;
-    this.parts[this.count++] = whole ? first : Buffer.from(this.memory!, this.start, this.end - this.start);
-    this.first = undefined;
-    this.memory = undefined;
+    const run = this.run;
+    if (run === undefined) return;
+    // A run that is a whole buffer (a read whose messages all pass through) is written as it is.
+    this.parts[this.count++] = this.start === 0 && this.end === run.length ? run : run.subarray(this.start, this.end);
+    this.run = undefined;
   }
 }

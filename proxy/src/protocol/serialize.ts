@@ -156,16 +156,17 @@ export function renamedParse(statementName: string, queryAndTypes: Buffer): Buff
 
 /**
  * The Bind at [start, end) of `chunk` with a new statement name (ASCII, as the proxy's names are): its portal name,
- * the new name, then the rest of the original after its statement name (from `restStart`). Written out directly
- * rather than through build(): it runs for every Bind of a named statement.
+ * the new name, then the rest of the original after its statement name's NUL (from `restStart`). Written out
+ * directly rather than through build(): it runs for every Bind of a named statement.
  */
 export function renamedBind(chunk: Buffer, start: number, statementStart: number, restStart: number, end: number, statementName: string): Buffer {
   const portalBytes = statementStart - start - 5;
   const out = Buffer.allocUnsafe(5 + portalBytes + statementName.length + 1 + end - restStart);
   out[0] = Frontend.Bind;
   out.writeInt32BE(out.length - 1, 1);
-  let offset = 5 + chunk.copy(out, 5, start + 5, statementStart);
-  offset += out.write(statementName, offset, "latin1");
+  let offset = 5;
+  for (let i = start + 5; i < statementStart; i++) out[offset++] = chunk[i]!;
+  for (let i = 0; i < statementName.length; i++) out[offset++] = statementName.charCodeAt(i);
   out[offset++] = 0;
   chunk.copy(out, offset, restStart, end);
   return out;

@@ -7,6 +7,7 @@
 import { type Analysis, p99, type ReplayReport, type Report, type SourcePosition } from "@proxyfit/assessor";
 import type { ClientConnection } from "../client/client-connection.js";
 import type { TrafficObserver } from "../client/services.js";
+import { eventClock } from "../event-clock.js";
 
 export interface TrialSample {
   clientConnections: number;
@@ -58,11 +59,11 @@ export class TrialRecorder implements TrafficObserver {
     });
   }
 
-  /** Once per Query, Parse and Execute: one object literal of one shape, no spreading. */
+  /** Once per Query, Parse and Execute: one object literal of one shape, no spreading; timed by the read it came in. */
   request(client: ClientConnection, kind: "statement" | "parse" | "execute", text: string, statementName?: string): void {
     if (this.finished) return;
     this.analysis.add({
-      time: Date.now(),
+      time: eventClock.epochMs(),
       backendId: client.id,
       kind,
       statement: text,

@@ -60,7 +60,7 @@ describe("frontend messages", () => {
     expect(parseParse(parse)).toEqual({ statementName: "s1", query: "select $1", nameStart: 5, queryStart: 8 });
     // Bind: portal "", statement "s1", 0 format codes, 1 parameter "42", 0 result formats
     const bind = Buffer.concat([hex("42 00000014"), Buffer.from("\0s1\0"), hex("0000 0001 00000002 3432 0000")]);
-    expect(parseBind(bind)).toEqual({ portal: "", statementName: "s1", statementStart: 6, restStart: 9 });
+    expect(parseBind(bind)).toEqual({ statementStart: 6, statementEnd: 8 });
     expect(parseTarget(Buffer.concat([hex("44 00000008 53"), Buffer.from("s1\0")]))).toEqual({ target: "S", name: "s1" });
     expect(parseTarget(Buffer.concat([hex("43 00000006 50"), Buffer.from("\0")]))).toEqual({ target: "P", name: "" });
   });
@@ -72,7 +72,7 @@ describe("frontend messages", () => {
     const chunk = Buffer.concat([sync, bind, query, sync]);
     const bindStart = sync.length;
     const queryStart = bindStart + bind.length;
-    expect(parseBind(chunk, bindStart, queryStart)).toEqual({ portal: "", statementName: "s1", statementStart: 11, restStart: 14 });
+    expect(parseBind(chunk, bindStart, queryStart)).toEqual({ statementStart: 11, statementEnd: 13 });
     expect(parseQuery(chunk, queryStart, queryStart + query.length)).toBe("select 1");
     // A name that runs past its message is refused, even though the chunk holds a NUL further on.
     expect(() => parseBind(chunk, bindStart, bindStart + 8)).toThrow(/terminating NUL/);
@@ -84,8 +84,8 @@ describe("frontend messages", () => {
     const rest = hex("0000 0001 00000002 3432 0000");
     const bind = Buffer.concat([hex("42 00000015"), Buffer.from("p\0s1\0"), rest]);
     const chunk = Buffer.concat([hex("53 00000004"), bind, hex("53 00000004")]);
-    const { statementStart, restStart } = parseBind(chunk, 5, 5 + bind.length);
-    expect(renamedBind(chunk, 5, statementStart, restStart, 5 + bind.length, "pf_1")).toEqual(
+    const { statementStart, statementEnd } = parseBind(chunk, 5, 5 + bind.length);
+    expect(renamedBind(chunk, 5, statementStart, statementEnd + 1, 5 + bind.length, "pf_1")).toEqual(
       Buffer.concat([hex("42 00000017"), Buffer.from("p\0pf_1\0"), rest]),
     );
   });
@@ -138,7 +138,7 @@ function written(batch: OutputBatch): Buffer[] {
 }
 
 describe("OutputBatch", () => {
-  test("views that follow each other in one read merge, and a few small parts go out as one joined write", () => {
+  test("a few small parts (views of a read, the proxy's own bytes) go out as one joined write", () => {
     const chunk = Buffer.from("aaaabbbbcccc");
     const batch = new OutputBatch();
     batch.push(chunk.subarray(0, 4));

@@ -1,0 +1,54 @@
+import { describe, expect, test } from "vitest";
+import { type ClientStatement, ClientStatements, PreparedOnConnection } from "../../src/pool/prepared-statements.js";
+
+function statement(name: string, serverName: string): ClientStatement {
+  return { name: Buffer.from(name), serverName, body: Buffer.from("select 1\0\0\0"), query: "select 1" };
+}
+
+/** A Bind-like chunk with the name at [5, 5 + name length). */
+function chunkNaming(name: string): Buffer {
+  return Buffer.concat([Buffer.from("B\0\0\0\0"), Buffer.from(name), Buffer.from("\0rest")]);
+}
+
+describe("ClientStatements", () => {
+  test("finds a statement by the bytes of its name, again and again, and tells names of the same length apart", () => {
+    const statements = new ClientStatements();
+    statements.set("s1", statement("s1", "pf_1"));
+    statements.set("s2", statement("s2", "pf_2"));
+    for (let i = 0; i < 3; i++) expect(statements.named(chunkNaming("s1"), 5, 7)?.serverName).toBe("pf_1");
+    expect(statements.named(chunkNaming("s2"), 5, 7)?.serverName).toBe("pf_2");
+    expect(statements.named(chunkNaming("s3"), 5, 7)).toBeUndefined();
+    expect(statements.named(chunkNaming("s2"), 5, 7)?.serverName).toBe("pf_2");
+  });
+
+  test("a name parsed again or closed is never answered from the statement found last", () => {
+    const statements = new ClientStatements();
+    statements.set("s1", statement("s1", "pf_1"));
+    expect(statements.named(chunkNaming("s1"), 5, 7)?.serverName).toBe("pf_1");
+    statements.set("s1", statement("s1", "pf_9"));
+    expect(statements.named(chunkNaming("s1"), 5, 7)?.serverName).toBe("pf_9");
+    statements.delete("s1");
+    expect(statements.named(chunkNaming("s1"), 5, 7)).toBeUndefined();
+  });
+
+  test("names are UTF-8, as the Parse that named them", () => {
+    const statements = new ClientStatements();
+    statements.set("é1", statement("é1", "pf_1"));
+    expect(statements.named(chunkNaming("é1"), 5, 5 + Buffer.byteLength("é1"))?.serverName).toBe("pf_1");
+  });
+});
+
+describe("PreparedOnConnection", () => {
+  test("the least recently used statement is the one neither added nor used for longest", () => {
+    const prepared = new PreparedOnConnection();
+    prepared.add("pf_1");
+    prepared.add("pf_2");
+    prepared.add("pf_3");
+    expect(prepared.use("pf_1")).toBe(true);
+    expect(prepared.leastRecentlyUsed()).toBe("pf_2");
+    prepared.delete("pf_2");
+    expect(prepared.leastRecentlyUsed()).toBe("pf_3");
+    expect(prepared.use("pf_2")).toBe(false);
+    expect(prepared.size).toBe(2);
+  });
+});
