@@ -3,6 +3,7 @@
  * of one read as one run (a view of that read, made once per run rather than once per message), and copies of the
  * pieces of a large message streamed through.
  */
+import { Buffer } from "node:buffer";
 
 /** Told of each held message in order; each call returns false to stop (the client closed, say). */
 export interface HeldMessageSink {
@@ -10,17 +11,25 @@ export interface HeldMessageSink {
   piece(bytes: Buffer, last: boolean): boolean;
 }
 
+/** What a held run is: whole messages, or a copied piece of a streamed message (and whether it ends it). */
+const MESSAGES = 0;
+const PIECE = 1;
+const LAST_PIECE = 2;
+/** Stands in the slots of runs already released. */
+const EMPTY = Buffer.alloc(0);
+
 export class HeldMessages {
-  private runs: Buffer[] = [];
-  /** The runs that are pieces, and whether each ends its message. */
-  private readonly pieces = new Map<Buffer, boolean>();
+  /** Runs held: runs[0, count), each with its kind. The arrays are reused: most borrows under load hold something. */
+  private readonly runs: Buffer[] = [];
+  private readonly kinds: number[] = [];
+  private count = 0;
   /** The run being gathered: bytes [start, end) of chunk. */
   private chunk: Buffer | undefined;
   private start = 0;
   private end = 0;
 
   get empty(): boolean {
-    return this.chunk === undefined && this.runs.length === 0;
+    return this.chunk === undefined && this.count === 0;
   }
 
   /** Holds a whole message, bytes [start, end) of `chunk`. */
@@ -38,22 +47,22 @@ export class HeldMessages {
   /** Holds a piece of a streamed message (a copy: the read it came in is not kept). */
   piece(bytes: Buffer, last: boolean): void {
     this.seal();
-    const copy = Buffer.from(bytes);
-    this.pieces.set(copy, last);
-    this.runs.push(copy);
+    this.add(Buffer.from(bytes), last ? LAST_PIECE : PIECE);
   }
 
-  /** Hands everything held to `sink`, in order, and forgets it, including what a sink that stopped did not see. */
+  /**
+   * Hands everything held to `sink`, in order, and forgets it, including what a sink that stopped did not see. The
+   * sink must not hold new messages meanwhile (a sink runs once a connection is borrowed, when nothing is held).
+   */
   release(sink: HeldMessageSink): void {
     this.seal();
-    const runs = this.runs;
-    this.runs = [];
+    const count = this.count;
     try {
-      for (const run of runs) {
-        // Pieces are rare (a large CopyData while borrowing): no lookup when there are none.
-        const last = this.pieces.size === 0 ? undefined : this.pieces.get(run);
-        if (last !== undefined) {
-          if (!sink.piece(run, last)) return;
+      for (let i = 0; i < count; i++) {
+        const run = this.runs[i]!;
+        const kind = this.kinds[i];
+        if (kind !== MESSAGES) {
+          if (!sink.piece(run, kind === LAST_PIECE)) return;
           continue;
         }
         for (let pos = 0; pos < run.length; ) {
@@ -63,20 +72,31 @@ export class HeldMessages {
         }
       }
     } finally {
-      this.pieces.clear();
+      this.forget(count);
     }
   }
 
   clear(): void {
-    this.runs = [];
-    this.pieces.clear();
     this.chunk = undefined;
+    this.forget(this.count);
+  }
+
+  private add(run: Buffer, kind: number): void {
+    this.runs[this.count] = run;
+    this.kinds[this.count] = kind;
+    this.count++;
+  }
+
+  /** Drops the first `count` runs: a client's bytes are not kept alive until it next waits for a connection. */
+  private forget(count: number): void {
+    for (let i = 0; i < count; i++) this.runs[i] = EMPTY;
+    this.count = 0;
   }
 
   private seal(): void {
     const chunk = this.chunk;
     if (chunk === undefined) return;
-    this.runs.push(this.start === 0 && this.end === chunk.length ? chunk : chunk.subarray(this.start, this.end));
+    this.add(this.start === 0 && this.end === chunk.length ? chunk : chunk.subarray(this.start, this.end), MESSAGES);
     this.chunk = undefined;
   }
 }

@@ -79,8 +79,8 @@ export class DatabaseConnection implements FrameSink {
   processId = 0;
   secretKey = 0;
   readonly openedAt = Date.now();
-  /** When it last went back to the pool. */
-  idleSince = Date.now();
+  /** When it last went back to the pool (performance.now()). */
+  idleSince = performance.now();
   owner: DatabaseConnectionOwner | undefined;
   /** Set while the proxy itself drives the connection (init_query, reset). */
   private internal: ((type: number, frame: Buffer) => void) | undefined;

@@ -187,7 +187,8 @@ export class Pool {
       }
     }
     connection.state = "idle";
-    connection.idleSince = Date.now();
+    // Not eventClock: a release after a client left comes from a close event, which does not mark the clock.
+    connection.idleSince = performance.now();
     group.idle.push(connection);
   }
 
@@ -316,7 +317,7 @@ export class Pool {
     const grace = this.options.idleGraceMs ?? 30_000;
     let idle = 0;
     for (const group of this.groupList) idle += group.idle.length;
-    const now = Date.now();
+    const now = performance.now();
     for (const group of this.groupList) {
       while (idle > this.options.maxIdleConnections && group.idle.length > 0 && now - group.idle[0]!.idleSince >= grace) {
         group.idle.shift()!.close();

@@ -4,6 +4,7 @@
  * chunk, and a view is made only for a message someone reads); only a message that straddles two reads is joined. Large messages whose content the proxy never reads (DataRow, CopyData, ...) are
  * streamed in pieces instead of being held whole.
  */
+import { Buffer } from "node:buffer";
 
 export interface FrameSink {
   /** A whole message, 5-byte header included: bytes [start, end) of `chunk`. */

@@ -1,3 +1,5 @@
+// Imported rather than global: the global Buffer is a getter, read on every use.
+import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 
 /** Up to this many bytes in several parts are joined into one buffer rather than written as a vector. */

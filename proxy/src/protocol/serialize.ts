@@ -1,4 +1,5 @@
 /** Builders for the messages the proxy writes itself, in both directions. Each returns one complete message. */
+import { Buffer } from "node:buffer";
 import { Backend, Frontend, StartupCode, type TransactionStatus } from "./message-types.js";
 
 /** A typed message from a body made of strings (NUL-terminated), int32s, int16s and raw bytes. */
