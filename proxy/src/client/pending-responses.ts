@@ -30,17 +30,37 @@ export class PendingResponse {
     readonly done: ((ok: boolean) => void) | undefined,
   ) {}
 
+  /** The entries forward() hands out, one per expected answer. */
+  private static readonly shared = {
+    parse: new PendingResponse("parse", "forward", undefined, false, undefined),
+    bind: new PendingResponse("bind", "forward", undefined, false, undefined),
+    close: new PendingResponse("close", "forward", undefined, false, undefined),
+    describe: new PendingResponse("describe", "forward", undefined, false, undefined),
+    execute: new PendingResponse("execute", "forward", undefined, false, undefined),
+    ready: new PendingResponse("ready", "forward", undefined, false, undefined),
+  };
+
   /**
    * The client's own request: the database's answer goes to the client. One shared entry per expected answer, as
-   * nothing about it is particular to one request: a transaction of four extended-protocol messages allocates none.
+   * nothing about it is particular to one request: a transaction of four extended-protocol messages allocates none
+   * and looks nothing up.
    */
   static forward(expect: Expect): PendingResponse {
-    let shared = FORWARD.get(expect);
-    if (shared === undefined) {
-      shared = new PendingResponse(expect, "forward", undefined, false, undefined);
-      FORWARD.set(expect, shared);
+    const shared = PendingResponse.shared;
+    switch (expect) {
+      case "parse":
+        return shared.parse;
+      case "bind":
+        return shared.bind;
+      case "close":
+        return shared.close;
+      case "describe":
+        return shared.describe;
+      case "execute":
+        return shared.execute;
+      case "ready":
+        return shared.ready;
     }
-    return shared;
   }
 
   /** A request the proxy answers itself with `message`, in its turn. */
@@ -63,9 +83,6 @@ export class PendingResponse {
     if (this.done) this.failed = true;
   }
 }
-
-/** The shared entries forward() hands out. */
-const FORWARD = new Map<Expect, PendingResponse>();
 
 export function endsWith(expect: Expect, type: number): boolean {
   switch (expect) {
