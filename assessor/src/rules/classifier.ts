@@ -26,8 +26,19 @@ const NO_PIN: Classification = freeze({ findings: [], method: "fast-path" });
  */
 export function createRulebook(rules: EngineRules, profile: ProfileBehaviour): Rulebook {
   const cache = new StatementCache<Classification>();
+  // The text classified last and its answer: consecutive statements often share a text (a driver executing one
+  // prepared statement over and over), and a different text costs one failed string comparison.
+  let lastText: string | undefined;
+  let lastClassification = NO_PIN;
 
   const classifyText = (text: string): Classification => {
+    if (text === lastText) return lastClassification;
+    lastClassification = classifyNewText(text);
+    lastText = text;
+    return lastClassification;
+  };
+
+  const classifyNewText = (text: string): Classification => {
     const oversize = bytesOverLimit(text);
     if (certainlyDoesNotPin(text, rules.fastPath)) {
       return oversize === undefined ? NO_PIN : freeze({ findings: [oversizeFinding(oversize)], method: "fast-path" });

@@ -2,7 +2,7 @@ import type { Engine, LogEvent } from "../events/log-event.js";
 import type { SessionPinReason, SessionReport } from "../report/report.js";
 import type { PinFinding, StatementToClassify } from "../rules/rulebook.js";
 import { IsoTimes } from "./iso-time.js";
-import { isReadOnly, transactionEffects } from "./transaction-control.js";
+import { isReadOnly, type TransactionEffect, transactionEffects } from "./transaction-control.js";
 
 /** What the tracker needs from the rulebook: findings for one statement or protocol message. */
 export type ClassifyStatement = (statement: StatementToClassify) => readonly PinFinding[];
@@ -69,6 +69,7 @@ export class SessionTracker {
   private normalize: (sql: string) => string = (sql) => sql;
   private readonly times = new IsoTimes();
   private readonly names = new SharedNames();
+  private readonly lastText = new LastTextFacts();
 
   constructor(
     private readonly engine: Engine,
@@ -168,12 +169,13 @@ export class SessionTracker {
 
   private runStatement(session: OpenSession, event: LogEvent, statement: StatementToClassify): void {
     session.statements++;
-    if (!session.wrote && !isReadOnly(statement.text)) session.wrote = true;
+    const facts = this.lastText.of(statement.text);
+    if (!session.wrote && !facts.readOnly()) session.wrote = true;
     const from = Math.max(event.time, session.timelineAt);
     const to = from + (event.durationMs ?? 0);
     session.timelineAt = to;
     let releaseAt: number | undefined;
-    for (const effect of transactionEffects(statement.text, this.engine)) {
+    for (const effect of facts.effects(this.engine)) {
       if (effect === "begin" && session.inTransactionSince === undefined) {
         session.inTransactionSince = from;
         session.transactions++;
@@ -283,6 +285,36 @@ export class SessionTracker {
     // A connection that never authenticated and ran nothing (a failed login, a port probe) is not a client session.
     if (!session.authorized && session.statements === 0 && session.startFrom === "connection") return;
     this.onClose(toReport(session, end, endFrom, this.times, this.names), session);
+  }
+}
+
+/**
+ * What the tracker reads off a statement's text (its transaction effects, whether it only reads), kept for the text
+ * seen last: consecutive statements often share a text (a driver executing one prepared statement over and over, a
+ * log's burst of the same query), and each fact costs a scan. A different text costs one failed string comparison.
+ */
+class LastTextFacts {
+  private text: string | undefined;
+  private effectsOfText: readonly TransactionEffect[] | undefined;
+  private readOnlyText: boolean | undefined;
+
+  of(text: string): this {
+    if (text !== this.text) {
+      this.text = text;
+      this.effectsOfText = undefined;
+      this.readOnlyText = undefined;
+    }
+    return this;
+  }
+
+  effects(engine: Engine): readonly TransactionEffect[] {
+    this.effectsOfText ??= transactionEffects(this.text!, engine);
+    return this.effectsOfText;
+  }
+
+  readOnly(): boolean {
+    this.readOnlyText ??= isReadOnly(this.text!);
+    return this.readOnlyText;
   }
 }
 
