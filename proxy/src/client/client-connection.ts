@@ -114,8 +114,9 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   /** The connection died while the client sat in a transaction: its next request learns so. */
   private lostTransaction: ErrorFields | undefined;
   private readonly statements = new ClientStatements();
-  /** Query of the last unnamed Parse and of the statement last bound, for the trial report's execute events. */
+  /** Query of the last unnamed Parse, and name and query of the statement last bound, for the trial report's executes. */
   private unnamedQuery = "";
+  private boundName = "";
   private boundQuery = "";
   private inRead = false;
   private copyIn = false;
@@ -488,6 +489,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       case Frontend.Bind: {
         const { statementStart, statementEnd } = parseBind(chunk, start, end);
         const statement = statementEnd === statementStart ? undefined : this.statements.named(chunk, statementStart, statementEnd);
+        this.boundName = statement ? statement.name : "";
         this.boundQuery = statement ? statement.query : this.unnamedQuery;
         if (!statement) {
           // Unnamed, or a name the client never prepared: the database answers (with its own error for the latter).
@@ -514,7 +516,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       }
       case Frontend.Execute:
         this.services.metrics.counters.QueryRequests++;
-        this.services.observer?.request(this, "execute", this.boundQuery);
+        this.services.observer?.request(this, "execute", this.boundQuery, this.boundName);
         this.send(chunk, start, end, "execute");
         return;
       case Frontend.Close: {
@@ -574,7 +576,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     const body = Buffer.from(queryAndTypes);
     const serverName = this.services.statementNames.nameFor(body);
     // A client that re-Parses a name it did not close gets it replaced, not an error: no well-behaved driver does it.
-    this.statements.set(parse.statementName, { name: Buffer.from(name), serverName, body, query: parse.query });
+    this.statements.set(parse.statementName, { name: parse.statementName, nameBytes: Buffer.from(name), serverName, body, query: parse.query });
     if (this.db!.preparedStatements.use(serverName)) {
       this.answer(PARSE_COMPLETE);
       return;

@@ -4,6 +4,7 @@
  * its group at once, or a new one while there is room, or waits in line (first come, first served) for at most the
  * borrow timeout. When the database cannot be reached the pool retries with backoff while anyone waits.
  */
+import { performance } from "node:perf_hooks";
 import type { UserCredential } from "../auth/index.js";
 import { eventClock } from "../event-clock.js";
 import { type ConnectOptions, DatabaseConnection, DatabaseError } from "./database-connection.js";

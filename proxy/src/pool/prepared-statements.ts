@@ -6,8 +6,9 @@
 
 /** A client's named statement: its database-side name and the Parse body to prepare it again elsewhere. */
 export interface ClientStatement {
-  /** The client's name for it, as the bytes it sends. */
-  name: Buffer;
+  /** The client's name for it, and the bytes it sends for that name. */
+  name: string;
+  nameBytes: Buffer;
   serverName: string;
   /** The query and parameter types of the original Parse (the bytes after its statement name). */
   body: Buffer;
@@ -41,7 +42,7 @@ export class ClientStatements {
   /** The statement named by bytes [from, to) of `chunk` (UTF-8, as the Parse named it). */
   named(chunk: Buffer, from: number, to: number): ClientStatement | undefined {
     const last = this.last;
-    if (last !== undefined && sameBytes(last.name, chunk, from, to)) return last;
+    if (last !== undefined && sameBytes(last.nameBytes, chunk, from, to)) return last;
     const statement = this.byName.get(chunk.toString("utf8", from, to));
     this.last = statement;
     return statement;

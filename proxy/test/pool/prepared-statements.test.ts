@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { type ClientStatement, ClientStatements, PreparedOnConnection } from "../../src/pool/prepared-statements.js";
 
 function statement(name: string, serverName: string): ClientStatement {
-  return { name: Buffer.from(name), serverName, body: Buffer.from("select 1\0\0\0"), query: "select 1" };
+  return { name, nameBytes: Buffer.from(name), serverName, body: Buffer.from("select 1\0\0\0"), query: "select 1" };
 }
 
 /** A Bind-like chunk with the name at [5, 5 + name length). */
