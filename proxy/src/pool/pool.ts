@@ -97,6 +97,7 @@ export class Pool {
   private readonly groups = new Map<string, Map<string, Group>>();
   /** The same groups as a list (never shrinks): the loops that run on every borrow and release allocate nothing. */
   private readonly groupList: Group[] = [];
+  private lastGroup: Group | undefined;
   /** The group of each open connection, so a release needs no lookup by name. */
   private readonly groupOf = new Map<DatabaseConnection, Group>();
   private total = 0;
@@ -121,6 +122,14 @@ export class Pool {
   }
 
   private group(request: PoolKey): Group {
+    // Most proxies serve one user and database: the group found last is checked first, two short string comparisons.
+    const last = this.lastGroup;
+    if (last !== undefined && last.user === request.user && last.database === request.database) return last;
+    this.lastGroup = this.findGroup(request);
+    return this.lastGroup;
+  }
+
+  private findGroup(request: PoolKey): Group {
     let byDatabase = this.groups.get(request.user);
     if (!byDatabase) {
       byDatabase = new Map();

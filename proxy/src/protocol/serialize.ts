@@ -169,7 +169,9 @@ export function renamedBind(chunk: Buffer, start: number, statementStart: number
   for (let i = start + 5; i < statementStart; i++) out[offset++] = chunk[i]!;
   for (let i = 0; i < statementName.length; i++) out[offset++] = statementName.charCodeAt(i);
   out[offset++] = 0;
-  chunk.copy(out, offset, restStart, end);
+  // A few parameter bytes (the usual Bind) are copied by hand: Buffer#copy of a range first makes a view of it.
+  if (end - restStart <= 32) for (let i = restStart; i < end; i++) out[offset++] = chunk[i]!;
+  else chunk.copy(out, offset, restStart, end);
   return out;
 }
 
