@@ -202,7 +202,6 @@ export class SessionTracker {
 
   private record(session: OpenSession, event: LogEvent, statement: StatementToClassify, protocolOnly = false): void {
     const findings = this.classify(statement);
-    if (findings.length === 0) return;
     for (const finding of findings) {
       if (protocolOnly && statement.via === "parse" && !isProtocolRule(finding.rule)) continue;
       const first = !session.rules.has(finding.rule);

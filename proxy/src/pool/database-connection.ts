@@ -73,7 +73,7 @@ export class DatabaseConnection implements FrameSink {
   readonly startupSettings: ReadonlyMap<string, string>;
   /** Client settings currently in effect: the startup settings, or the settings of the client the proxy SET it up for. */
   settings: ReadonlyMap<string, string>;
-  /** Protocol-level prepared statements that exist on this connection, least recently used first. */
+  /** Protocol-level prepared statements that exist on this connection, with when each was last used. */
   readonly preparedStatements = new PreparedOnConnection();
   transactionStatus: TransactionStatus = "I";
   processId = 0;

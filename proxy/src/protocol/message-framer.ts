@@ -1,8 +1,9 @@
 /**
  * The framing loop for typed messages (everything after the startup message). It hands out each complete message as
  * a range of the chunk it arrived in (no view, no copy: a message that is only forwarded is written as part of that
- * chunk, and a view is made only for a message someone reads); only a message that straddles two reads is joined. Large messages whose content the proxy never reads (DataRow, CopyData, ...) are
- * streamed in pieces instead of being held whole.
+ * chunk, and a view is made only for a message someone reads); only a message that straddles two reads is joined.
+ * Large messages whose content the proxy never reads (DataRow, CopyData, ...) are streamed in pieces instead of being
+ * held whole.
  */
 import { Buffer } from "node:buffer";
 

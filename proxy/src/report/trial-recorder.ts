@@ -47,8 +47,9 @@ export class TrialRecorder implements TrafficObserver {
 
   connected(client: ClientConnection): void {
     if (this.finished) return;
+    // Every event on one clock: statement times come from eventClock, so the session's ends must too.
     this.analysis.add({
-      time: Date.now(),
+      time: eventClock.epochNow(),
       backendId: client.id,
       kind: "connection_authorized",
       user: client.user,
@@ -75,7 +76,7 @@ export class TrialRecorder implements TrafficObserver {
 
   disconnected(client: ClientConnection): void {
     if (this.finished) return;
-    this.analysis.add({ time: Date.now(), backendId: client.id, kind: "disconnection", source: this.nextSource() });
+    this.analysis.add({ time: eventClock.epochNow(), backendId: client.id, kind: "disconnection", source: this.nextSource() });
   }
 
   private nextSource(): SourcePosition {
