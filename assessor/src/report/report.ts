@@ -25,6 +25,43 @@ export interface Report {
   configFindings?: ConfigFinding[];
   costs?: CostComparison;
   recommendation?: Recommendation;
+  /** What only the trial proxy sees on the wire (source "trial-proxy" only). */
+  trial?: TrialObservations;
+}
+
+/** Observations of a trial proxy that no log holds. */
+export interface TrialObservations {
+  /** Connections refused before login, as RDS Proxy refuses them, by reason. */
+  refusedConnections: RefusedConnections[];
+  /**
+   * Statements and protocol messages that run code the rulebook cannot see into: RDS Proxy does not inspect functions
+   * or procedures either (state they change does not pin), so whatever they leave in the session would be shared.
+   * Counted while the session is not pinned.
+   */
+  notInspected: {
+    statements: number;
+    sessions: number;
+    kinds: NotInspectedKind[];
+  };
+}
+
+export interface RefusedConnections {
+  /** "startup_options": the startup packet had an `options` parameter (libpq `options=-c ...`, PGOPTIONS). */
+  reason: "startup_options";
+  /** The error the client got (FATAL, SQLSTATE 0A000). */
+  message: string;
+  count: number;
+  /** Up to 5 distinct values the clients sent. */
+  examples: string[];
+}
+
+export interface NotInspectedKind {
+  /** do_block: DO; call: CALL of a procedure; function_call: a FunctionCall message of a function outside the rulebook's list. */
+  kind: "do_block" | "call" | "function_call";
+  statements: number;
+  sessions: number;
+  /** Up to 5 distinct statements (at most 200 characters each). */
+  examples: string[];
 }
 
 export interface InputReport {

@@ -17,7 +17,7 @@ export interface EngineRules {
 
 const STATEMENT_SIZE_LIMIT = 16 * 1024;
 
-const NO_PIN: Classification = freeze({ findings: [], method: "fast-path" });
+const NO_PIN: Classification = freeze({ findings: [], method: "fast-path", notInspected: [] });
 
 /**
  * The classification pipeline every engine shares: size rule, fast path, a bounded cache of full classifications
@@ -41,14 +41,14 @@ export function createRulebook(rules: EngineRules, profile: ProfileBehaviour): R
   const classifyNewText = (text: string): Classification => {
     const oversize = bytesOverLimit(text);
     if (certainlyDoesNotPin(text, rules.fastPath)) {
-      return oversize === undefined ? NO_PIN : freeze({ findings: [oversizeFinding(oversize)], method: "fast-path" });
+      return oversize === undefined ? NO_PIN : freeze({ findings: [oversizeFinding(oversize)], method: "fast-path", notInspected: [] });
     }
     const known = cache.get(text);
     if (known) return known;
     const findings = new FindingCollector();
     if (oversize !== undefined) findings.add("any.statement_over_16kb", `${oversize} bytes`);
     const method = rules.analyze(text, findings);
-    const classification = freeze({ findings: findings.findings(), method });
+    const classification = freeze({ findings: findings.findings(), method, notInspected: findings.notInspectedDetails() });
     cache.set(text, classification);
     return classification;
   };
@@ -61,7 +61,7 @@ export function createRulebook(rules: EngineRules, profile: ProfileBehaviour): R
       const protocol = rules.protocolFinding(statement, profile);
       if (!protocol) return text;
       const rest = text.findings.filter((finding) => finding.rule !== protocol.rule);
-      return freeze({ findings: [protocol, ...rest], method: text.method });
+      return freeze({ findings: [protocol, ...rest], method: text.method, notInspected: text.notInspected });
     },
   };
 }
@@ -82,5 +82,6 @@ function bytesOverLimit(text: string): number | undefined {
 
 function freeze(classification: Classification): Classification {
   Object.freeze(classification.findings);
+  Object.freeze(classification.notInspected);
   return Object.freeze(classification);
 }

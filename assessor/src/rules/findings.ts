@@ -14,6 +14,7 @@ const REASONS: Record<RuleId, string> = {
   "pg.sql_prepare": "SQL managed a prepared statement",
   "pg.discard": "SQL discarded the session state",
   "pg.temp_object": "SQL created a temporary object",
+  "pg.temp_schema_object": "SQL created an object in the session's temporary schema",
   "pg.cursor": "SQL declared a cursor",
   "pg.listen": "SQL listened on a notification channel",
   "pg.load": "SQL loaded a library module",
@@ -43,6 +44,16 @@ export function pinFinding(rule: RuleId, details: readonly string[] = []): PinFi
  */
 export class FindingCollector {
   readonly #details = new Map<RuleId, string[]>();
+  readonly #notInspected: string[] = [];
+
+  /** A DO block or procedure call: it runs code the rulebook cannot see into (see Classification.notInspected). */
+  notInspected(detail: string): void {
+    if (!this.#notInspected.includes(detail)) this.#notInspected.push(detail);
+  }
+
+  notInspectedDetails(): string[] {
+    return [...this.#notInspected];
+  }
 
   add(rule: RuleId, detail?: string): void {
     let details = this.#details.get(rule);

@@ -20,6 +20,12 @@ export type {
   StatementFingerprinter,
 } from "../statements/fingerprint.js";
 export { loadStatementFingerprinter } from "../statements/fingerprint.js";
+export {
+  type CalledFunction,
+  isTrueText,
+  POSTGRES_DECIDED_FUNCTIONS,
+  postgresFunctionCallFindings,
+} from "./postgres-functions.js";
 export { type ProfileBehaviour, profileBehaviour } from "./profiles.js";
 export { RULE_DOCS, ruleDoc } from "./rule-docs.js";
 export {

@@ -8,7 +8,7 @@ import {
   splitStatements,
 } from "../statements/token-statements.js";
 import type { FindingCollector } from "./findings.js";
-import { isTrueText, recordFunctionCall } from "./postgres-functions.js";
+import { isTemporarySchema, isTrueText, recordFunctionCall } from "./postgres-functions.js";
 
 /**
  * The fallback for text libpg-query rejects, usually a statement cut off in a log. It works on tokens, so string
@@ -55,6 +55,20 @@ function analyzeStatement(statement: Token[], findings: FindingCollector): void 
       return;
     case "create":
       createTemporary(tokens, words, findings);
+      break;
+    case "alter":
+      // ALTER ... SET SCHEMA pg_temp
+      for (let i = 0; i + 2 < tokens.length; i++) {
+        if (keyword(tokens[i]) === "set" && keyword(tokens[i + 1]) === "schema" && isTemporarySchema(identifier(tokens[i + 2]))) {
+          findings.add("pg.temp_schema_object", `${(words[1] ?? "").toUpperCase()} SET SCHEMA pg_temp`);
+        }
+      }
+      return;
+    case "do":
+      findings.notInspected("DO block");
+      return;
+    case "call":
+      findings.notInspected(`CALL ${tokens[1] === undefined ? "" : (identifier(tokens[1]) ?? tokens[1].text)}`.trim());
       break;
     case "explain":
       // Plain EXPLAIN plans without running; EXPLAIN ANALYZE / EXPLAIN (ANALYZE) runs the statement.
@@ -106,9 +120,13 @@ function createTemporary(tokens: Token[], words: (string | undefined)[], finding
     findings.add("pg.temp_object", `TEMP ${(words[at + 1] ?? "").toUpperCase()}`.trim());
     return;
   }
-  // CREATE TABLE pg_temp.name
-  const schema = tokens.findIndex((token, i) => i < 8 && keyword(token) === "pg_temp" && isPunctuation(tokens[i + 1], "."));
-  if (schema !== -1) findings.add("pg.temp_object", `TEMP ${(words[1] ?? "").toUpperCase()}`.trim());
+  // CREATE TABLE pg_temp.name, CREATE FUNCTION pg_temp.name(...), CREATE TEXT SEARCH DICTIONARY pg_temp.name ...
+  const schema = tokens.findIndex((token, i) => i < 8 && isTemporarySchema(identifier(token)) && isPunctuation(tokens[i + 1], "."));
+  if (schema === -1) return;
+  const object = (words.slice(1).find((word) => word === undefined || !CREATE_MODIFIERS.has(word)) ?? "").toUpperCase();
+  const name = identifier(tokens[schema + 2]) ?? "";
+  if (object === "TABLE" || object === "SEQUENCE" || object === "VIEW") findings.add("pg.temp_object", `TEMP ${object} ${name}`.trim());
+  else findings.add("pg.temp_schema_object", `${object} pg_temp.${name}`);
 }
 
 function selectIntoTemporary(tokens: Token[], findings: FindingCollector): void {

@@ -14,7 +14,7 @@ import type { EngineRules } from "./classifier.js";
 import type { FastPath } from "./fast-path.js";
 import { type FindingCollector, pinFinding } from "./findings.js";
 import { analyzePostgresLexically } from "./postgres-lexical.js";
-import { isTrueText, recordFunctionCall } from "./postgres-functions.js";
+import { isTemporarySchema, isTrueText, recordFunctionCall } from "./postgres-functions.js";
 
 /**
  * PostgreSQL rules over libpg-query's parse tree (the server's own grammar). Facts: AWS "Avoiding pinning an RDS
@@ -41,8 +41,10 @@ const FAST_PATH: FastPath = {
     "release",
     "show",
   ]),
-  // Pinning functions, and SELECT ... INTO TEMP. "temp" also matches "temperature": that only costs a parse.
-  mightPin: /nextval|setval|set_config|advisory_lock|temp/i,
+  // Pinning functions, and SELECT ... INTO TEMP. "temp" also matches "temperature": that only costs a parse. "u&"
+  // starts a Unicode-escaped identifier or string, which can spell any name (U&"set\005fconfig"): the raw text says
+  // nothing about it, so the parser, which decodes it, decides.
+  mightPin: /nextval|setval|set_config|advisory_lock|temp|u&/i,
   dialect: POSTGRES_DIALECT,
 };
 
@@ -145,6 +147,41 @@ function classifyStatement(node: Node, findings: FindingCollector): void {
       if (!into?.skipData) walkExecuted(body.query, findings);
       return;
     }
+    case "CreateFunctionStmt":
+      temporarySchemaObject(body.is_procedure ? "PROCEDURE" : "FUNCTION", body.funcname as Node[] | undefined, findings);
+      return;
+    case "DefineStmt":
+      temporarySchemaObject(String(body.kind ?? "").replace("OBJECT_", ""), body.defnames as Node[] | undefined, findings);
+      return;
+    case "CreateEnumStmt":
+    case "CreateRangeStmt":
+      temporarySchemaObject("TYPE", body.typeName as Node[] | undefined, findings);
+      return;
+    case "CompositeTypeStmt": {
+      const type = body.typevar as RangeVar | undefined;
+      if (type && isTemporarySchema(type.schemaname)) findings.add("pg.temp_schema_object", `TYPE pg_temp.${type.relname ?? ""}`);
+      return;
+    }
+    case "CreateDomainStmt":
+      temporarySchemaObject("DOMAIN", body.domainname as Node[] | undefined, findings);
+      return;
+    case "CreateConversionStmt":
+      temporarySchemaObject("CONVERSION", body.conversion_name as Node[] | undefined, findings);
+      return;
+    case "AlterObjectSchemaStmt":
+      if (isTemporarySchema(body.newschema as string | undefined)) {
+        findings.add("pg.temp_schema_object", `${String(body.objectType ?? "").replace("OBJECT_", "")} SET SCHEMA pg_temp`);
+      }
+      return;
+    case "DoStmt":
+      findings.notInspected("DO block");
+      return;
+    case "CallStmt": {
+      const call = body.funccall as FuncCall | undefined;
+      findings.notInspected(`CALL ${qualifiedName(call?.funcname)}`);
+      walkExecuted(call?.args, findings);
+      return;
+    }
     case "ExplainStmt":
       // Plain EXPLAIN plans without running; EXPLAIN ANALYZE runs the statement.
       if (isExplainAnalyze(body.options as Node[] | undefined) && body.query) {
@@ -168,11 +205,29 @@ function variableSet(set: VariableSetStmt, findings: FindingCollector): void {
 
 function temporaryObject(kind: string, relation: RangeVar | undefined, findings: FindingCollector): void {
   if (!relation) return;
-  const schema = relation.schemaname ?? "";
   // CREATE TABLE pg_temp.t is as temporary as CREATE TEMP TABLE t.
-  if (relation.relpersistence === "t" || schema === "pg_temp" || schema.startsWith("pg_temp_")) {
+  if (relation.relpersistence === "t" || isTemporarySchema(relation.schemaname)) {
     findings.add("pg.temp_object", `TEMP ${kind} ${relation.relname ?? ""}`.trim());
   }
+}
+
+/**
+ * A function, type, domain ... created in pg_temp: it lives as long as the session, like a temporary table, and a
+ * later client on the same connection could call it (and pg_temp is searched first for types and relations).
+ */
+function temporarySchemaObject(kind: string, names: Node[] | undefined, findings: FindingCollector): void {
+  const parts = nameParts(names);
+  if (parts.length >= 2 && isTemporarySchema(parts[parts.length - 2])) {
+    findings.add("pg.temp_schema_object", `${kind} pg_temp.${parts[parts.length - 1]}`);
+  }
+}
+
+function nameParts(names: Node[] | undefined): string[] {
+  return (names ?? []).map((part) => (part as { String?: { sval?: string } }).String?.sval ?? "");
+}
+
+function qualifiedName(names: Node[] | undefined): string {
+  return nameParts(names).join(".");
 }
 
 function isExplainAnalyze(options: Node[] | undefined): boolean {
@@ -203,7 +258,7 @@ function walkExecuted(root: unknown, findings: FindingCollector): void {
 }
 
 function functionCall(call: FuncCall, findings: FindingCollector): void {
-  const names = (call.funcname ?? []).map((part) => (part as { String?: { sval?: string } }).String?.sval ?? "");
+  const names = nameParts(call.funcname);
   const name = names[names.length - 1];
   if (name === undefined) return;
   const args = call.args ?? [];

@@ -82,6 +82,15 @@ export const RULE_DOCS: readonly RuleDoc[] = [
     ambiguous: false,
   },
   {
+    id: "pg.temp_schema_object",
+    engine: "postgresql",
+    title: "Function, type, domain or other object created in pg_temp",
+    remediation:
+      "Create the function or type once, in a regular schema (a migration), instead of per session in pg_temp; for a one-off computation use a CTE or an inline expression.",
+    source: POSTGRES,
+    ambiguous: false,
+  },
+  {
     id: "pg.cursor",
     engine: "postgresql",
     title: "DECLARE ... CURSOR",

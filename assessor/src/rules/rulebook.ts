@@ -8,6 +8,7 @@ export type PostgresRuleId =
   | "pg.sql_prepare"
   | "pg.discard"
   | "pg.temp_object"
+  | "pg.temp_schema_object"
   | "pg.cursor"
   | "pg.listen"
   | "pg.load"
@@ -65,6 +66,11 @@ export interface Classification {
    * incomplete (truncated in the log) or the parser rejected it, and a token scan classified it instead.
    */
   method: "parser" | "lexical" | "fast-path";
+  /**
+   * What the statement runs that the rulebook cannot see into (a DO block, a CALL): RDS Proxy does not inspect
+   * functions or procedures either, so state they change does not pin. Empty for almost every statement.
+   */
+  notInspected: readonly string[];
 }
 
 export interface Rulebook {

@@ -5,15 +5,49 @@ export function keyword(token: Token | undefined): string | undefined {
   return token?.kind === "word" ? token.text.toLowerCase() : undefined;
 }
 
-/** An identifier as the server resolves it: unquoted words fold to lower case, quoted ones lose their quotes. */
-export function identifier(token: Token | undefined): string | undefined {
+/**
+ * An identifier as the server resolves it: unquoted words fold to lower case, quoted ones lose their quotes, and
+ * U&"..." ones are decoded (with `escapeChar`, the UESCAPE character, default backslash), so U&"set\005fconfig" is
+ * set_config here as it is to the server.
+ */
+export function identifier(token: Token | undefined, escapeChar = "\\"): string | undefined {
   if (token?.kind === "word") return token.text.toLowerCase();
   if (token?.kind === "quoted_identifier") {
-    const quote = token.text[0]!;
-    const body = token.unterminated ? token.text.slice(1) : token.text.slice(1, -1);
-    return body.replaceAll(quote + quote, quote);
+    const unicode = token.text[0] === "U" || token.text[0] === "u";
+    const open = unicode ? 3 : 1;
+    const quote = token.text[open - 1]!;
+    const body = token.unterminated ? token.text.slice(open) : token.text.slice(open, -1);
+    const unquoted = body.replaceAll(quote + quote, quote);
+    return unicode ? decodeUnicodeEscapes(unquoted, escapeChar) : unquoted;
   }
   return undefined;
+}
+
+/** PostgreSQL's U& escapes: escape + 4 hex digits, escape + "+" + 6 hex digits, escape twice for itself. */
+function decodeUnicodeEscapes(body: string, escapeChar: string): string {
+  let decoded = "";
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!;
+    if (ch !== escapeChar) {
+      decoded += ch;
+      continue;
+    }
+    if (body[i + 1] === escapeChar) {
+      decoded += escapeChar;
+      i++;
+      continue;
+    }
+    const long = body[i + 1] === "+";
+    const digits = body.slice(i + (long ? 2 : 1), i + (long ? 8 : 5));
+    if (!/^[0-9a-fA-F]+$/.test(digits) || digits.length !== (long ? 6 : 4)) {
+      decoded += ch;
+      continue;
+    }
+    const code = Number.parseInt(digits, 16);
+    decoded += code <= 0x10ffff ? String.fromCodePoint(code) : "";
+    i += long ? 7 : 4;
+  }
+  return decoded;
 }
 
 export function isPunctuation(token: Token | undefined, text: string): boolean {
@@ -54,7 +88,7 @@ export interface FunctionCall {
   name: string;
   /** Schema (or database) the name was qualified with. */
   qualifier?: string;
-  /** Index of the name token. */
+  /** Index of the token before the "(": the name, or the string of a UESCAPE after it. */
   at: number;
 }
 
@@ -62,10 +96,12 @@ export interface FunctionCall {
 export function functionCalls(tokens: readonly Token[]): FunctionCall[] {
   const calls: FunctionCall[] = [];
   for (let i = 0; i + 1 < tokens.length; i++) {
-    if (!isPunctuation(tokens[i + 1], "(")) continue;
-    const name = identifier(tokens[i]);
+    // U&"name" UESCAPE '!' (...): the escape character comes after the name.
+    const uescape = keyword(tokens[i + 1]) === "uescape" && tokens[i + 2]?.kind === "string";
+    if (!isPunctuation(tokens[uescape ? i + 3 : i + 1], "(")) continue;
+    const name = identifier(tokens[i], uescape ? tokens[i + 2]!.text.slice(1, 2) : undefined);
     if (name === undefined) continue;
-    const call: FunctionCall = { name, at: i };
+    const call: FunctionCall = { name, at: uescape ? i + 2 : i };
     if (isPunctuation(tokens[i - 1], ".")) {
       const qualifier = identifier(tokens[i - 2]);
       if (qualifier !== undefined) call.qualifier = qualifier;

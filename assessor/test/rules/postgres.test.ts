@@ -49,6 +49,23 @@ describe("PostgreSQL rules", () => {
     }
   });
 
+  test("DO blocks and CALLs are listed as not inspected, by the parser and by the lexical fallback; function calls are not", () => {
+    const notInspected = (sql: string) => rulebook.classify({ text: sql }).notInspected;
+    expect(notInspected("DO $$ BEGIN PERFORM pg_advisory_lock(1); END $$")).toEqual(["DO block"]);
+    expect(notInspected("CALL app.do_things(1); CALL app.do_things(2)")).toEqual(["CALL app.do_things"]);
+    expect(notInspected("DO $$ BEGIN PERFORM 1")).toEqual(["DO block"]);
+    expect(notInspected("CALL do_things(1, 'a")).toEqual(["CALL do_things"]);
+    expect(notInspected("SELECT do_things(1)")).toEqual([]);
+    expect(notInspected("SET a.b = 1")).toEqual([]);
+    expect(notInspected("SELECT 1")).toEqual([]);
+  });
+
+  test("reasons name objects created in pg_temp", () => {
+    expect(rulebook.classify({ text: "CREATE FUNCTION pg_temp.f() RETURNS int LANGUAGE sql RETURN 1" }).findings[0]?.reason).toBe(
+      "SQL created an object in the session's temporary schema: FUNCTION pg_temp.f",
+    );
+  });
+
   test("SET LOCAL and the other transaction-scoped settings are documented-ambiguous; SET is not", () => {
     expect(rulebook.classify({ text: "SET LOCAL a.b = 1" }).findings[0]?.ambiguous).toBe(true);
     expect(rulebook.classify({ text: "SET a.b = 1" }).findings[0]?.ambiguous).toBe(false);

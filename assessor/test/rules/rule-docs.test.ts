@@ -12,6 +12,7 @@ const ALL_RULES = {
   "pg.sql_prepare": true,
   "pg.discard": true,
   "pg.temp_object": true,
+  "pg.temp_schema_object": true,
   "pg.cursor": true,
   "pg.listen": true,
   "pg.load": true,
