@@ -9,6 +9,7 @@ import type { Analysis, Report } from "@proxyfit/assessor";
 import { loadRulebook } from "@proxyfit/assessor/rules";
 import { CLIENT_AUTH_METHODS, type UserCredential } from "./auth/index.js";
 import { ClientConnection } from "./client/client-connection.js";
+import { FUNCTION_CATALOG_QUERY, parseFunctionCatalog } from "./client/function-calls.js";
 import type { ClientServices } from "./client/services.js";
 import { ConfigError, fetchSecrets, type HostPort, type ProxySettings, readUsersFile } from "./config/index.js";
 import { type LogSink, ProxyLog } from "./logging/log.js";
@@ -114,12 +115,13 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
   // Read max_connections at start, as RDS Proxy sizes itself from the target.
   let first: DatabaseConnection;
   try {
-    first = await DatabaseConnection.open({ ...connectOptions, database: target.database, credential: targetCredential, settings: new Map() });
+    first = await DatabaseConnection.open({ ...connectOptions, database: target.database, credential: targetCredential });
   } catch (error) {
     throw new Error(`cannot connect to the target ${target.host}:${target.port} as ${target.user}: ${(error as Error).message}`);
   }
   const targetMaxConnections = Number(await first.run("SHOW max_connections"));
-  const welcomeCache = new Map<string, ReadonlyMap<string, string>>([[`${target.user}\u0000${target.database}`, new Map(first.parameters)]]);
+  const functions = parseFunctionCatalog(await first.run(FUNCTION_CATALOG_QUERY));
+  const welcomeCache = new Map<string, ReadonlyMap<string, string>>([[`${target.user}\u0000${target.database}`, first.neutralParameters]]);
   first.close();
   const maxConnections = Math.max(1, Math.floor((targetMaxConnections * settings.maxConnectionsPercent) / 100));
   const maxIdle = Math.floor((targetMaxConnections * settings.maxIdleConnectionsPercent) / 100);
@@ -164,6 +166,7 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
     log,
     metrics,
     rulebook,
+    functions,
     authMethod: CLIENT_AUTH_METHODS[settings.clientPasswordAuthType],
     users,
     tls,
@@ -183,7 +186,7 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
           callback(error, undefined);
           return;
         }
-        const parameters = new Map(connection.parameters);
+        const parameters = connection.neutralParameters;
         welcomeCache.set(key, parameters);
         pool.release(connection);
         callback(undefined, parameters);

@@ -40,17 +40,20 @@ describe("one database connection shared by many clients", () => {
   });
 
   test("startup settings travel with each client across the shared connection, and back again", async () => {
-    const tokyo = await t.client({ application_name: "tokyo", options: "-c TimeZone=Asia/Tokyo" });
-    const lima = await t.client({ application_name: "lima", options: "-c TimeZone=America/Lima" });
-    const alsoTokyo = await t.client({ application_name: "tokyo", options: "-c TimeZone=Asia/Tokyo" });
-    const seen = async (c: pg.Client) => (await c.query("select current_setting('TimeZone') as tz, current_setting('application_name') as app")).rows[0];
+    const tokyo = await t.client({ application_name: "tokyo", statement_timeout: 9000 });
+    const lima = await t.client({ application_name: "lima", statement_timeout: 8000 });
+    const alsoTokyo = await t.client({ application_name: "tokyo", statement_timeout: 9000 });
+    const plain = await t.client();
+    const seen = async (c: pg.Client) =>
+      (await c.query("select current_setting('statement_timeout') as timeout, current_setting('application_name') as app")).rows[0];
     for (let round = 0; round < 2; round++) {
-      expect(await seen(tokyo)).toEqual({ tz: "Asia/Tokyo", app: "tokyo" });
-      expect(await seen(lima)).toEqual({ tz: "America/Lima", app: "lima" });
-      expect(await seen(alsoTokyo)).toEqual({ tz: "Asia/Tokyo", app: "tokyo" });
+      expect(await seen(tokyo)).toEqual({ timeout: "9s", app: "tokyo" });
+      expect(await seen(lima)).toEqual({ timeout: "8s", app: "lima" });
+      expect(await seen(alsoTokyo)).toEqual({ timeout: "9s", app: "tokyo" });
+      expect(await seen(plain)).toEqual({ timeout: "0", app: "" });
     }
     expect(t.proxy.gauges().DatabaseConnections).toBe(1);
-    await Promise.all([tokyo.end(), lima.end(), alsoTokyo.end()]);
+    await Promise.all([tokyo.end(), lima.end(), alsoTokyo.end(), plain.end()]);
   });
 
   test("a transaction holds the connection; a borrow that waits past connection_borrow_timeout gets an error", async () => {

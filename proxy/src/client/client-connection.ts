@@ -19,6 +19,8 @@ import {
   MAX_STARTUP_BYTES,
   ProtocolError,
   parseBind,
+  type FunctionCallMessage,
+  parseFunctionCall,
   parseParse,
   parseQuery,
   parseStartupRequest,
@@ -45,11 +47,12 @@ import {
   SYNC,
 } from "../protocol/serialize.js";
 import type { DatabaseConnection, DatabaseConnectionOwner } from "../pool/database-connection.js";
-import { DatabaseError } from "../pool/database-connection.js";
+import { DatabaseError, NO_SETTINGS } from "../pool/database-connection.js";
 import type { BorrowCallback, BorrowRequest } from "../pool/pool.js";
 import { type ClientStatement, ClientStatements } from "../pool/prepared-statements.js";
+import { decideFunctionCall } from "./function-calls.js";
 import { HeldMessages } from "./held-messages.js";
-import { parseStartupOptions, sessionSettingsSql, sharedSettings } from "./session-settings.js";
+import { STARTUP_OPTIONS_REFUSED, sessionSettingsSql, sharedSettings, startupSettings } from "./session-settings.js";
 import { type Expect, endsWith, PendingResponse, PendingResponses } from "./pending-responses.js";
 import type { ClientServices } from "./services.js";
 
@@ -266,13 +269,16 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     }
     this.user = user;
     this.database = parameters.get("database") || user;
-    const settings = new Map<string, string>();
+    const options = parameters.get("options");
+    if (options !== undefined && options.trim() !== "") {
+      // RDS Proxy's own refusal, word for word (psycopg2 issue #1577): a driver that sends options cannot use it.
+      this.services.observer?.refused(this, "startup_options", options);
+      this.fatal("0A000", STARTUP_OPTIONS_REFUSED);
+      return;
+    }
+    let settings: ReadonlyMap<string, string>;
     try {
-      for (const [name, value] of parameters) {
-        if (name === "user" || name === "database" || name.startsWith("_pq_.")) continue;
-        if (name === "options") for (const [option, optionValue] of parseStartupOptions(value)) addSetting(settings, option, optionValue);
-        else addSetting(settings, name, value);
-      }
+      settings = startupSettings(parameters);
     } catch (error) {
       this.protocolFailure(error);
       return;
@@ -285,7 +291,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       username: user,
       ...(user === target.user && target.password !== undefined ? { password: target.password } : {}),
     };
-    this.borrowRequest = { user, database: this.database, credential: this.credential, settings: this.settings };
+    this.borrowRequest = { user, database: this.database, credential: this.credential };
     metrics.count(this.tls ? "ClientConnectionsTLS" : "ClientConnectionsNoTLS");
     this.exchange = this.services.authMethod.begin(user, configured);
     if (this.exchange.request === undefined) {
@@ -330,7 +336,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       }
       for (const [name, value] of parameters) {
         if (name === "session_authorization") this.toClient.push(parameterStatus(name, this.user));
-        else this.toClient.push(parameterStatus(name, this.settings.get(name) ?? value));
+        else this.toClient.push(parameterStatus(name, this.settings.get(name.toLowerCase()) ?? value));
       }
       if (!parameters.has("application_name")) this.toClient.push(parameterStatus("application_name", this.application));
       this.toClient.push(backendKeyData(this.id, this.secretKey));
@@ -529,8 +535,10 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
         return;
       }
       case Frontend.Sync:
-      case Frontend.FunctionCall:
         this.send(chunk, start, end, "ready");
+        return;
+      case Frontend.FunctionCall:
+        if (this.classifyFunctionCall(chunk, start, end)) this.send(chunk, start, end, "ready");
         return;
       case Frontend.Flush:
       case Frontend.CopyData:
@@ -616,16 +624,37 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   private classify(text: string, via: "simple" | "parse", statementName: string | undefined): void {
     if (this.state === "pinned") return;
     // One literal of one shape (no conditional spread): the rulebook's code stays monomorphic.
-    const { findings } = this.services.rulebook.classify({ text, via, statementName });
+    const { findings, notInspected } = this.services.rulebook.classify({ text, via, statementName });
+    for (const detail of notInspected) this.services.observer?.notInspected(this, detail.startsWith("CALL") ? "call" : "do_block", text);
     const finding = findings[0];
     if (!finding) return;
-    this.state = "pinned";
-    this.pinnedBy = finding;
-    this.services.log.pinned(this.id, this.db!.id, finding.reason);
+    this.pin(finding);
     if (/\b(deallocate\s+(prepare\s+)?all|discard\s+all)\b/i.test(text)) {
       // The client wipes the connection's statements, the proxy's shared ones included.
       this.db!.preparedStatements.clear();
     }
+  }
+
+  /** Decides a FunctionCall as the rulebook decides the same call in SQL; false when the message is malformed. */
+  private classifyFunctionCall(chunk: Buffer, start: number, end: number): boolean {
+    let call: FunctionCallMessage;
+    try {
+      call = parseFunctionCall(chunk, start, end);
+    } catch (error) {
+      this.protocolFailure(error);
+      return false;
+    }
+    const decision = decideFunctionCall(this.services.functions, call);
+    if (decision.notInspected) this.services.observer?.notInspected(this, "function_call", `FunctionCall of ${decision.description}`);
+    const finding = decision.findings[0];
+    if (finding && this.state !== "pinned") this.pin(finding);
+    return true;
+  }
+
+  private pin(finding: PinFinding): void {
+    this.state = "pinned";
+    this.pinnedBy = finding;
+    this.services.log.pinned(this.id, this.db!.id, finding.reason);
   }
 
   // Messages from the database.
@@ -878,7 +907,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       // A pinned session may have left anything behind: DISCARD ALL, then init_query again (RESET ALL undid it).
       this.resetDone = true;
       db.preparedStatements.clear();
-      db.settings = db.startupSettings;
+      db.settings = NO_SETTINGS;
       this.inject(db, query("DISCARD ALL"));
       const init = this.services.settings.initQuery;
       if (init) this.inject(db, query(init));
@@ -902,9 +931,3 @@ function errorFieldsOf(error: Error, defaultCode: string): ErrorFields {
   return { severity: "ERROR", code: defaultCode, message: error.message };
 }
 
-function addSetting(settings: Map<string, string>, name: string, value: string): void {
-  if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new ProtocolError(`invalid startup parameter name "${name}"`);
-  // "auto" asks libpq's side to pick from the locale; the database's own default serves the same purpose here.
-  if (name.toLowerCase() === "client_encoding" && value.toLowerCase() === "auto") return;
-  settings.set(name, value);
-}

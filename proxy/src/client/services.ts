@@ -8,6 +8,13 @@ import type { ProxyMetrics } from "../metrics/index.js";
 import type { BorrowRequest, Pool } from "../pool/pool.js";
 import type { StatementNames } from "../pool/prepared-statements.js";
 import type { ClientConnection } from "./client-connection.js";
+import type { FunctionCatalog } from "./function-calls.js";
+
+/** Why the proxy refused a connection as RDS Proxy would (the trial report counts them). */
+export type RefusalReason = "startup_options";
+
+/** What runs code the rulebook cannot see into: a DO block, a CALL, a FunctionCall of a function it has no rule for. */
+export type NotInspectedKind = "do_block" | "call" | "function_call";
 
 /** Live traffic, for the trial report. */
 export interface TrafficObserver {
@@ -15,6 +22,9 @@ export interface TrafficObserver {
   /** A Query, Parse or Execute (a Bind adds nothing the Execute after it does not say). */
   request(client: ClientConnection, kind: "statement" | "parse" | "execute", text: string, statementName?: string): void;
   disconnected(client: ClientConnection): void;
+  /** A connection refused before login; `detail` is what the client sent (the options value). */
+  refused(client: ClientConnection, reason: RefusalReason, detail: string): void;
+  notInspected(client: ClientConnection, kind: NotInspectedKind, example: string): void;
 }
 
 export interface ClientServices {
@@ -23,6 +33,8 @@ export interface ClientServices {
   readonly log: ProxyLog;
   readonly metrics: ProxyMetrics;
   readonly rulebook: Pick<Rulebook, "classify">;
+  /** The built-in functions FunctionCall messages are decided by, by oid, read from the target at start. */
+  readonly functions: FunctionCatalog;
   readonly authMethod: ClientAuthMethod;
   readonly users: ReadonlyMap<string, UserCredential>;
   readonly tls: SecureContext | undefined;

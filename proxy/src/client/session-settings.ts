@@ -1,42 +1,31 @@
 /**
- * A client's startup settings (application_name, DateStyle, TimeZone, options -c ...) travel with the client, not
- * the connection: when it borrows a connection opened for someone else, the differences are SET first, as
- * PgBouncer does for its tracked parameters.
+ * A client's startup settings (application_name, DateStyle, TimeZone, search_path ...) travel with the client, not
+ * the connection: database connections are opened with user and database only, and when a client borrows one the
+ * differences between its settings and the ones in effect are SET first (as PgBouncer does for its tracked
+ * parameters), inside the proxy's own request, whose ParameterStatus replies the client never sees.
  */
+import { NO_SETTINGS } from "../pool/database-connection.js";
 import { ProtocolError } from "../protocol/frontend.js";
 
-/** Splits a startup "options" value the way PostgreSQL does: spaces separate, backslash escapes. */
-function splitOptions(options: string): string[] {
-  const words: string[] = [];
-  let word = "";
-  let escaped = false;
-  for (const ch of options) {
-    if (escaped) {
-      word += ch;
-      escaped = false;
-    } else if (ch === "\\") escaped = true;
-    else if (/\s/.test(ch)) {
-      if (word) words.push(word);
-      word = "";
-    } else word += ch;
-  }
-  if (word) words.push(word);
-  return words;
-}
+/**
+ * RDS Proxy's answer to a startup packet with an `options` parameter (FATAL), as drivers report it (psycopg2 issue
+ * #1577, pgstac issue #156).
+ */
+export const STARTUP_OPTIONS_REFUSED = "Feature not supported: RDS Proxy currently doesn’t support command-line options.";
 
-/** Reads "-c name=value" and "--name=value" options; anything else is refused, as the proxy cannot carry it. */
-export function parseStartupOptions(options: string): Array<[string, string]> {
-  const words = splitOptions(options);
-  const settings: Array<[string, string]> = [];
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
-    let assignment: string | undefined;
-    if (word === "-c") assignment = words[++i];
-    else if (word.startsWith("-c")) assignment = word.slice(2);
-    else if (word.startsWith("--")) assignment = word.slice(2);
-    const eq = assignment?.indexOf("=") ?? -1;
-    if (!assignment || eq <= 0) throw new ProtocolError(`unsupported startup option "${word}": only -c name=value is supported`);
-    settings.push([assignment.slice(0, eq).replaceAll("-", "_"), assignment.slice(eq + 1)]);
+/** Startup parameters that are not settings, or are the protocol's own (`_pq_.` extensions). */
+const NOT_SETTINGS = new Set(["user", "database", "options", "replication"]);
+
+/** The settings a startup packet carries, by lower-cased name (the server's names are case-insensitive). */
+export function startupSettings(parameters: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
+  const settings = new Map<string, string>();
+  for (const [name, value] of parameters) {
+    if (NOT_SETTINGS.has(name) || name.startsWith("_pq_.")) continue;
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) throw new ProtocolError(`invalid startup parameter name "${name}"`);
+    const lower = name.toLowerCase();
+    // "auto" asks libpq's side to pick from the locale; the database's own default serves the same purpose here.
+    if (lower === "client_encoding" && value.toLowerCase() === "auto") continue;
+    settings.set(lower, value);
   }
   return settings;
 }
@@ -72,6 +61,7 @@ const shared = new Map<string, ReadonlyMap<string, string>>();
  * makes it a safe separator for the key.
  */
 export function sharedSettings(settings: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
+  if (settings.size === 0) return NO_SETTINGS;
   const key = [...settings].map(([name, value]) => `${name}\0${value}`).sort().join("\0");
   const known = shared.get(key);
   if (known) return known;

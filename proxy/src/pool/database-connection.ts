@@ -32,8 +32,6 @@ export interface ConnectOptions {
   port: number;
   database: string;
   credential: UserCredential;
-  /** Startup parameters beyond user and database (client settings such as application_name). */
-  settings: ReadonlyMap<string, string>;
   sslmode: "disable" | "prefer" | "require";
   initQuery: string | undefined;
   /** Gives up on a connection attempt after this long. */
@@ -62,6 +60,9 @@ const mustReadFromDatabase = (type: number): boolean =>
 
 const MAX_DATABASE_MESSAGE = 1024 * 1024 * 1024 + 5;
 
+/** The settings of a connection no client has set up: shared, so a borrow can tell it by identity. */
+export const NO_SETTINGS: ReadonlyMap<string, string> = new Map();
+
 let nextConnectionId = 1;
 
 export class DatabaseConnection implements FrameSink {
@@ -69,10 +70,13 @@ export class DatabaseConnection implements FrameSink {
   state: DatabaseConnectionState = "connecting";
   /** Server parameters as last reported by ParameterStatus. */
   readonly parameters = new Map<string, string>();
-  /** Settings the connection was opened with (RESET ALL returns to these). */
-  readonly startupSettings: ReadonlyMap<string, string>;
-  /** Client settings currently in effect: the startup settings, or the settings of the client the proxy SET it up for. */
-  settings: ReadonlyMap<string, string>;
+  /**
+   * Server parameters once opened (and init_query run), before any client's settings: what a new client is greeted
+   * with. Connections are opened with user and database only, so no client's settings become anyone's defaults.
+   */
+  neutralParameters: ReadonlyMap<string, string> = NO_SETTINGS;
+  /** Client settings currently in effect: none, or the settings of the client the proxy SET it up for. */
+  settings: ReadonlyMap<string, string> = NO_SETTINGS;
   /** Protocol-level prepared statements that exist on this connection, with when each was last used. */
   readonly preparedStatements = new PreparedOnConnection();
   transactionStatus: TransactionStatus = "I";
@@ -92,10 +96,7 @@ export class DatabaseConnection implements FrameSink {
   private constructor(
     private socket: Socket,
     readonly options: ConnectOptions,
-  ) {
-    this.startupSettings = options.settings;
-    this.settings = options.settings;
-  }
+  ) {}
 
   get user(): string {
     return this.options.credential.username;
@@ -121,6 +122,7 @@ export class DatabaseConnection implements FrameSink {
           connection.handshake().then(
             () => {
               clearTimeout(timer);
+              connection.neutralParameters = new Map(connection.parameters);
               resolve(connection);
             },
             (error: Error) => fail(error),
@@ -188,7 +190,7 @@ export class DatabaseConnection implements FrameSink {
         }
       };
       this.closeWaiter = () => fail(this.closeError ?? new Error("the database closed the connection during startup"));
-      const parameters = new Map([["user", this.options.credential.username], ["database", this.options.database], ...this.options.settings]);
+      const parameters = new Map([["user", this.options.credential.username], ["database", this.options.database]]);
       this.socket.write(startupMessage(parameters));
     });
   }

@@ -16,8 +16,6 @@ export interface PoolKey {
 
 export interface BorrowRequest extends PoolKey {
   credential: UserCredential;
-  /** Client settings to open a new connection with. */
-  settings: ReadonlyMap<string, string>;
 }
 
 export type BorrowCallback = (error: Error | undefined, connection: DatabaseConnection | undefined) => void;
@@ -33,7 +31,7 @@ export interface PoolOptions {
   maxIdleConnections: number;
   borrowTimeoutMs: number;
   /** Connection options shared by every connection (host, port, TLS, init_query). */
-  connect: Omit<ConnectOptions, "database" | "credential" | "settings">;
+  connect: Omit<ConnectOptions, "database" | "credential">;
   /** How long an idle connection above maxIdleConnections stays before it is closed. */
   idleGraceMs?: number;
   log: (level: "INFO" | "WARN" | "ERROR" | "DEBUG", message: string) => void;
@@ -249,7 +247,6 @@ export class Pool {
       ...this.options.connect,
       database: request.database,
       credential: request.credential,
-      settings: request.settings,
     }).then(
       (connection) => {
         eventClock.mark();

@@ -4,9 +4,19 @@
  * only the proxy can see (database connections actually open, clients waiting for one) is sampled once a second
  * and reported as the replay section: observed, not simulated.
  */
-import { type Analysis, p99, type ReplayReport, type Report, type SourcePosition } from "@proxyfit/assessor";
+import {
+  type Analysis,
+  type NotInspectedKind,
+  p99,
+  type RefusedConnections,
+  type ReplayReport,
+  type Report,
+  type SourcePosition,
+  type TrialObservations,
+} from "@proxyfit/assessor";
 import type { ClientConnection } from "../client/client-connection.js";
-import type { TrafficObserver } from "../client/services.js";
+import type { NotInspectedKind as Kind, RefusalReason, TrafficObserver } from "../client/services.js";
+import { STARTUP_OPTIONS_REFUSED } from "../client/session-settings.js";
 import { eventClock } from "../event-clock.js";
 
 export interface TrialSample {
@@ -25,6 +35,17 @@ export interface TrialLimits {
 const SOURCE_FILE = "trial-proxy";
 /** Widen buckets beyond this many so a long trial keeps a bounded series. */
 const MAX_BUCKETS = 3600;
+/** Examples kept per refusal reason and per kind of statement not inspected, and their length. */
+const MAX_EXAMPLES = 5;
+const MAX_EXAMPLE_CHARS = 200;
+
+const REFUSAL_MESSAGES: Record<RefusalReason, string> = { startup_options: STARTUP_OPTIONS_REFUSED };
+
+interface NotInspectedTally {
+  statements: number;
+  sessions: Set<number>;
+  examples: string[];
+}
 
 export class TrialRecorder implements TrafficObserver {
   private line = 0;
@@ -38,6 +59,8 @@ export class TrialRecorder implements TrafficObserver {
   };
   private readonly peaks: TrialSample = { clientConnections: 0, databaseConnections: 0, pinnedConnections: 0, waitingClients: 0 };
   private borrowWaits = { count: 0, maxWaitMs: 0, totalWaitMs: 0 };
+  private readonly refusals = new Map<RefusalReason, { count: number; examples: string[] }>();
+  private readonly notInspectedKinds = new Map<Kind, NotInspectedTally>();
   private finished: Report | undefined;
 
   constructor(
@@ -79,6 +102,29 @@ export class TrialRecorder implements TrafficObserver {
     this.analysis.add({ time: eventClock.epochNow(), backendId: client.id, kind: "disconnection", source: this.nextSource() });
   }
 
+  refused(_client: ClientConnection, reason: RefusalReason, detail: string): void {
+    if (this.finished) return;
+    let tally = this.refusals.get(reason);
+    if (!tally) {
+      tally = { count: 0, examples: [] };
+      this.refusals.set(reason, tally);
+    }
+    tally.count++;
+    addExample(tally.examples, detail);
+  }
+
+  notInspected(client: ClientConnection, kind: Kind, example: string): void {
+    if (this.finished) return;
+    let tally = this.notInspectedKinds.get(kind);
+    if (!tally) {
+      tally = { statements: 0, sessions: new Set(), examples: [] };
+      this.notInspectedKinds.set(kind, tally);
+    }
+    tally.statements++;
+    tally.sessions.add(client.id);
+    addExample(tally.examples, example);
+  }
+
   private nextSource(): SourcePosition {
     return { file: SOURCE_FILE, line: ++this.line };
   }
@@ -117,8 +163,27 @@ export class TrialRecorder implements TrafficObserver {
   report(): Report {
     if (this.finished) return this.finished;
     const report = this.analysis.report();
-    this.finished = { ...report, source: "trial-proxy", replay: this.replay() };
+    this.finished = { ...report, source: "trial-proxy", replay: this.replay(), trial: this.observations() };
     return this.finished;
+  }
+
+  private observations(): TrialObservations {
+    const refusedConnections: RefusedConnections[] = [...this.refusals].map(([reason, tally]) => ({
+      reason,
+      message: REFUSAL_MESSAGES[reason],
+      count: tally.count,
+      examples: tally.examples,
+    }));
+    const kinds: NotInspectedKind[] = [...this.notInspectedKinds].map(([kind, tally]) => ({
+      kind,
+      statements: tally.statements,
+      sessions: tally.sessions.size,
+      examples: tally.examples,
+    }));
+    const sessions = new Set<number>();
+    for (const tally of this.notInspectedKinds.values()) for (const id of tally.sessions) sessions.add(id);
+    const statements = kinds.reduce((total, kind) => total + kind.statements, 0);
+    return { refusedConnections, notInspected: { statements, sessions: sessions.size, kinds } };
   }
 
   private replay(): ReplayReport {
@@ -148,4 +213,9 @@ export class TrialRecorder implements TrafficObserver {
       },
     };
   }
+}
+
+function addExample(examples: string[], text: string): void {
+  const example = text.length > MAX_EXAMPLE_CHARS ? `${text.slice(0, MAX_EXAMPLE_CHARS)}…` : text;
+  if (examples.length < MAX_EXAMPLES && !examples.includes(example)) examples.push(example);
 }
