@@ -46,7 +46,7 @@ export async function scratchDatabase(name: string): Promise<{ name: string; dro
   const admin = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
   await admin.connect();
   await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
+  await admin.query(`create database ${name} template template0`);
   await admin.end();
   return {
     name,
