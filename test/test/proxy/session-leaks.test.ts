@@ -138,6 +138,7 @@ beforeAll(async () => {
   await admin.connect();
   await admin.query(`do $$ begin if not exists (select from pg_roles where rolname = '${ROLE}') then create role ${ROLE}; end if; end $$`);
   await admin.query("create sequence leak_seq");
+  await admin.query("create procedure leak_noop() language sql as ''");
   const { rows } = await admin.query<typeof oids>(
     `select 'pg_catalog.set_config(text, text, boolean)'::regprocedure::oid::int as set_config,
             'pg_catalog.pg_advisory_lock(bigint)'::regprocedure::oid::int as pg_advisory_lock,
@@ -299,7 +300,7 @@ describe("the trial report", () => {
   beforeAll(async () => {
     // DO blocks, CALLs and FunctionCalls of functions outside the rulebook's list run unseen; they do not pin.
     const client = await connectThroughProxy(OBSERVER);
-    await run(client, "do $$ begin perform 1; end $$");
+    await run(client, "do $$ begin perform 1; end $$", "call leak_noop()", "call leak_noop()");
     const probe = await client.query("select 'pg_catalog.pg_backend_pid()'::regprocedure::oid::int");
     await call(client, () => Number(probe.rows[0]![0]), []);
     client.end();
@@ -328,7 +329,7 @@ describe("the trial report", () => {
     ]);
   });
 
-  test("counts what it could not inspect: DO blocks and FunctionCalls of functions outside the rulebook", () => {
+  test("counts what it could not inspect: DO blocks, CALLs and FunctionCalls of functions outside the rulebook", () => {
     const kinds = report?.trial?.notInspected.kinds ?? [];
     expect(kinds.find((kind) => kind.kind === "do_block")).toEqual({
       kind: "do_block",
@@ -336,7 +337,9 @@ describe("the trial report", () => {
       sessions: 1,
       examples: ["do $$ begin perform 1; end $$"],
     });
+    expect(kinds.find((kind) => kind.kind === "call")).toEqual({ kind: "call", statements: 2, sessions: 1, examples: ["call leak_noop()"] });
     expect(kinds.find((kind) => kind.kind === "function_call")).toMatchObject({ statements: 1, sessions: 1 });
+    expect(report?.trial?.notInspected.statements).toBe(4);
     expect(kinds.find((kind) => kind.kind === "function_call")?.examples[0]).toMatch(/^FunctionCall of function oid \d+$/);
     expect(report?.trial?.notInspected.sessions).toBe(1);
   });
