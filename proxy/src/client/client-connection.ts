@@ -456,12 +456,16 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       this.services.log.write("DEBUG", `[clientConnection=${this.id}] borrowed [dbConnection=${connection.id}]`);
     }
     if (connection.settings !== this.settings) {
-      const sql = sessionSettingsSql(this.settings, connection.settings);
+      const previous = connection.settings;
+      const sql = sessionSettingsSql(this.settings, previous);
       if (sql) {
         this.toDatabase.push(query(sql));
         this.pending.push(
           PendingResponse.drop("ready", (ok) => {
-            if (!ok) this.fatal("22023", `a startup parameter of this session was refused by the database: ${sql}`);
+            if (ok) return;
+            // The whole change was rolled back; what the client pipelined behind it fails in the aborted transaction.
+            connection.settings = previous;
+            this.fatal("22023", `a startup parameter of this session was refused by the database: ${sql}`);
           }),
         );
       }

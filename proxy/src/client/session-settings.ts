@@ -33,7 +33,12 @@ export function startupSettings(parameters: ReadonlyMap<string, string>): Readon
 const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 const quoteLiteral = (value: string): string => `'${value.replaceAll("'", "''")}'`;
 
-/** The SQL that turns a connection's settings into the client's, or undefined when they already match. */
+/**
+ * The SQL that turns a connection's settings into the client's, or undefined when they already match. It is one
+ * explicit transaction: a value the server refuses (the server checks startup parameters only here, not at the
+ * proxy's login) rolls the whole change back and leaves the session in an aborted transaction, so the statements the
+ * client pipelined behind it fail instead of running with someone else's settings.
+ */
 export function sessionSettingsSql(wanted: ReadonlyMap<string, string>, current: ReadonlyMap<string, string>): string | undefined {
   if (sameSettings(wanted, current)) return undefined;
   const statements: string[] = [];
@@ -41,7 +46,7 @@ export function sessionSettingsSql(wanted: ReadonlyMap<string, string>, current:
     if (current.get(name) !== value) statements.push(`SET ${quoteIdent(name)} TO ${quoteLiteral(value)}`);
   }
   for (const name of current.keys()) if (!wanted.has(name)) statements.push(`RESET ${quoteIdent(name)}`);
-  return statements.length > 0 ? statements.join("; ") : undefined;
+  return statements.length > 0 ? `BEGIN; ${statements.join("; ")}; COMMIT` : undefined;
 }
 
 /** Runs when a borrow finds a connection set up for other settings: no allocation. */

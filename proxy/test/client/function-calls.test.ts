@@ -55,7 +55,7 @@ describe("FunctionCall messages", () => {
     beforeAll(async () => {
       client = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
       await client.connect();
-      catalog = parseFunctionCatalog((await client.query({ text: FUNCTION_CATALOG_QUERY, rowMode: "array" })).rows[0][0]);
+      catalog = parseFunctionCatalog((await client.query({ text: FUNCTION_CATALOG_QUERY, rowMode: "array" })).rows[0]![0]);
     });
     afterAll(async () => client.end());
 

@@ -247,6 +247,18 @@ describe("startup parameters and what a client sees of them", () => {
     await until(() => proxy.proxy.gauges().ClientConnections === 0);
   });
 
+  test("a startup parameter the server refuses ends the session at its first statement, and nothing it pipelined runs", async () => {
+    const bad = await connectThroughProxy({ user: "postgres", database: DATABASE, application_name: "bad", DateStyle: "garbage" });
+    // Pipelined behind the proxy's SETs: a transaction that must not run with the previous client's settings.
+    const refused = await bad.query("begin; create table leak_pipelined (a int); commit");
+    expect(refused.error).toMatchObject({ severity: "FATAL", code: "22023" });
+    const observer = await connectThroughProxy(OBSERVER);
+    expect((await observe(observer)).seen).toEqual(baseline);
+    expect((await observer.query("select to_regclass('leak_pipelined')::text")).rows).toEqual([[null]]);
+    observer.end();
+    await until(() => proxy.proxy.gauges().ClientConnections === 0);
+  });
+
   test("a database connection opened for a client with startup parameters carries none of them", async () => {
     // Close the pooled connection, so that the polluter's borrow opens the next one.
     const first = await connectThroughProxy(OBSERVER);
