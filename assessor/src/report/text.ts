@@ -51,7 +51,7 @@ export function renderText(report: Report): string {
     if (summary.pinReasons.some((r) => r.ambiguous)) out.push("  * documented-ambiguous: the lower pin ratio leaves these out");
   }
 
-  const { replay, recommendation, costs, configFindings } = report;
+  const { replay, recommendation, costs, configFindings, trial } = report;
   if (replay) {
     out.push("");
     out.push("Connection replay (transaction pooling)");
@@ -73,6 +73,18 @@ export function renderText(report: Report): string {
       );
     }
     for (const note of replay.notes) out.push(`  note: ${note}`);
+  }
+  if (trial && (trial.refusedConnections.length > 0 || trial.notInspected.statements > 0)) {
+    out.push("");
+    out.push("Seen only by the trial proxy");
+    for (const refused of trial.refusedConnections) {
+      out.push(`  ${count(refused.count)} connections refused (${refused.reason}): ${refused.message}`);
+      for (const example of refused.examples) out.push(`      sent: ${example}`);
+    }
+    for (const kind of trial.notInspected.kinds) {
+      out.push(`  not inspected (${kind.kind}): ${count(kind.statements)} statements in ${count(kind.sessions)} sessions; RDS Proxy does not see into them either`);
+      for (const example of kind.examples) out.push(`      e.g. ${example}`);
+    }
   }
   if (configFindings && configFindings.length > 0) {
     out.push("");

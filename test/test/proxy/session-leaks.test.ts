@@ -7,7 +7,7 @@
  * Runs in a scratch database of its own (from template0).
  */
 import { readFile } from "node:fs/promises";
-import type { Report } from "@proxyfit/assessor";
+import { type Report, renderText } from "@proxyfit/assessor";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import pg from "pg";
@@ -354,5 +354,11 @@ describe("the trial report", () => {
     expect(report?.trial?.notInspected.statements).toBe(4);
     expect(kinds.find((kind) => kind.kind === "function_call")?.examples[0]).toMatch(/^FunctionCall of function oid \d+$/);
     expect(report?.trial?.notInspected.sessions).toBe(1);
+  });
+
+  test("the text format lists both", () => {
+    const text = renderText(report!);
+    expect(text).toContain(`2 connections refused (startup_options): ${OPTIONS_REFUSED}`);
+    expect(text).toContain("not inspected (call): 2 statements in 1 sessions");
   });
 });
