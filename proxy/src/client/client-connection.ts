@@ -648,10 +648,12 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       this.protocolFailure(error);
       return false;
     }
+    // Like statements: a pinned session's state is its own, nothing left to decide.
+    if (this.state === "pinned") return true;
     const decision = decideFunctionCall(this.services.functions, call);
     if (decision.notInspected) this.services.observer?.notInspected(this, "function_call", `FunctionCall of ${decision.description}`);
     const finding = decision.findings[0];
-    if (finding && this.state !== "pinned") this.pin(finding);
+    if (finding) this.pin(finding);
     return true;
   }
 

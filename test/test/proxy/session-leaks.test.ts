@@ -307,6 +307,34 @@ describe("startup parameters and what a client sees of them", () => {
   });
 });
 
+describe("FunctionCall messages", () => {
+  test("a malformed one ends its client (08P01) before anything reaches the database; the next client is served", async () => {
+    const client = await connectThroughProxy(OBSERVER);
+    // FunctionCall of set_config whose first argument claims 255 bytes.
+    const bytes = Buffer.concat([Buffer.from("F"), Buffer.from("0000001400000000000000010000ff61", "hex"), Buffer.from("0000", "hex")]);
+    bytes.writeUInt32BE(oids.set_config, 5);
+    bytes.writeInt32BE(bytes.length - 1, 1);
+    const result = await client.raw(bytes);
+    expect(result.error).toMatchObject({ severity: "FATAL", code: "08P01" });
+    const observer = await connectThroughProxy(OBSERVER);
+    expect((await observe(observer)).seen).toEqual(baseline);
+    observer.end();
+    await until(() => proxy.proxy.gauges().ClientConnections === 0);
+  });
+
+  test("a call the rulebook has no rule for runs without pinning, and its result comes back", async () => {
+    const client = await connectThroughProxy(OBSERVER);
+    const pid = await client.query("select pg_backend_pid()::text");
+    const probe = await client.query("select 'pg_catalog.pg_backend_pid()'::regprocedure::oid::int");
+    const result = await client.functionCall(Number(probe.rows[0]![0]), []);
+    expect(result.error).toBeUndefined();
+    expect(result.rows).toEqual(pid.rows);
+    expect(proxy.proxy.gauges().DatabaseConnectionsCurrentlySessionPinned).toBe(0);
+    client.end();
+    await until(() => proxy.proxy.gauges().ClientConnections === 0);
+  });
+});
+
 describe("the trial report", () => {
   let report: Report | undefined;
   beforeAll(async () => {
@@ -350,10 +378,10 @@ describe("the trial report", () => {
       examples: ["do $$ begin perform 1; end $$"],
     });
     expect(kinds.find((kind) => kind.kind === "call")).toEqual({ kind: "call", statements: 2, sessions: 1, examples: ["call leak_noop()"] });
-    expect(kinds.find((kind) => kind.kind === "function_call")).toMatchObject({ statements: 1, sessions: 1 });
-    expect(report?.trial?.notInspected.statements).toBe(4);
+    expect(kinds.find((kind) => kind.kind === "function_call")).toMatchObject({ statements: 2, sessions: 2 });
+    expect(report?.trial?.notInspected.statements).toBe(5);
     expect(kinds.find((kind) => kind.kind === "function_call")?.examples[0]).toMatch(/^FunctionCall of function oid \d+$/);
-    expect(report?.trial?.notInspected.sessions).toBe(1);
+    expect(report?.trial?.notInspected.sessions).toBe(2);
   });
 
   test("the text format lists both", () => {

@@ -87,6 +87,12 @@ export class WireClient {
     return this.untilReady();
   }
 
+  /** Sends bytes as they are (a malformed message, say) and reads until ReadyForQuery or a FATAL error. */
+  raw(bytes: Buffer): Promise<WireResult> {
+    this.socket.write(bytes);
+    return this.untilReady();
+  }
+
   end(): void {
     this.socket.end(message("X", Buffer.alloc(0)));
   }
