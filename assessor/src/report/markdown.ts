@@ -54,7 +54,7 @@ export function renderMarkdown(report: Report): string {
       );
     }
   }
-  const { replay, configFindings, costs, recommendation } = report;
+  const { replay, configFindings, costs, recommendation, trial } = report;
   if (replay) {
     out.push("");
     out.push("## Connection replay");
@@ -71,6 +71,19 @@ export function renderMarkdown(report: Report): string {
         (replay.borrowWaits.count > 0 ? ` ${count(replay.borrowWaits.count)} borrows would have waited, up to ${(replay.borrowWaits.maxWaitMs / 1000).toFixed(1)} s.` : ""),
     );
     for (const note of replay.notes) out.push(`\n> ${note}`);
+  }
+  if (trial && (trial.refusedConnections.length > 0 || trial.notInspected.statements > 0)) {
+    out.push("");
+    out.push("## Seen only by the trial proxy");
+    out.push("");
+    out.push("| What | Count | Sessions | Examples |");
+    out.push("|---|---:|---:|---|");
+    for (const r of trial.refusedConnections) {
+      out.push(`| Connections refused (\`${r.reason}\`): ${cell(r.message)} | ${count(r.count)} | | ${cell(r.examples.join("; "))} |`);
+    }
+    for (const k of trial.notInspected.kinds) {
+      out.push(`| Not inspected (\`${k.kind}\`) | ${count(k.statements)} | ${count(k.sessions)} | ${cell(k.examples.join("; "))} |`);
+    }
   }
   if (configFindings && configFindings.length > 0) {
     out.push("");

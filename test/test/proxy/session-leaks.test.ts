@@ -7,7 +7,7 @@
  * Runs in a scratch database of its own (from template0).
  */
 import { readFile } from "node:fs/promises";
-import { type Report, renderText } from "@proxyfit/assessor";
+import { type Report, renderMarkdown, renderText } from "@proxyfit/assessor";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import pg from "pg";
@@ -384,9 +384,12 @@ describe("the trial report", () => {
     expect(report?.trial?.notInspected.sessions).toBe(2);
   });
 
-  test("the text format lists both", () => {
+  test("the text and markdown formats list both", () => {
     const text = renderText(report!);
     expect(text).toContain(`2 connections refused (startup_options): ${OPTIONS_REFUSED}`);
     expect(text).toContain("not inspected (call): 2 statements in 1 sessions");
+    const markdown = renderMarkdown(report!);
+    expect(markdown).toContain("## Seen only by the trial proxy");
+    expect(markdown).toContain("| Not inspected (`call`) | 2 | 1 | call leak_noop() |");
   });
 });
