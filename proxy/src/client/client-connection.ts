@@ -629,7 +629,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     if (this.state === "pinned") return;
     // One literal of one shape (no conditional spread): the rulebook's code stays monomorphic.
     const { findings, notInspected } = this.services.rulebook.classify({ text, via, statementName });
-    for (const detail of notInspected) this.services.observer?.notInspected(this, detail.startsWith("CALL") ? "call" : "do_block", text);
+    if (notInspected.length > 0) this.notInspected(notInspected, text);
     const finding = findings[0];
     if (!finding) return;
     this.pin(finding);
@@ -637,6 +637,11 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       // The client wipes the connection's statements, the proxy's shared ones included.
       this.db!.preparedStatements.clear();
     }
+  }
+
+  /** A DO block or CALL: RDS Proxy does not look inside either; the trial report counts it. */
+  private notInspected(details: readonly string[], text: string): void {
+    for (const detail of details) this.services.observer?.notInspected(this, detail.startsWith("CALL") ? "call" : "do_block", text);
   }
 
   /** Decides a FunctionCall as the rulebook decides the same call in SQL; false when the message is malformed. */
