@@ -38,7 +38,7 @@ import {
   closeStatement,
   type ErrorFields,
   errorResponse,
-  PARSE_COMPLETE,
+  errorResponseWithFields,
   parameterStatus,
   query,
   readyForQuery,
@@ -114,8 +114,12 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   private readonly held = new HeldMessages();
   /** After an error the proxy raised in the extended protocol: ignore messages until Sync, as the server would. */
   private discardUntilSync = false;
-  /** The connection died while the client sat in a transaction: its next request learns so. */
-  private lostTransaction: ErrorFields | undefined;
+  /**
+   * The database reported an error in the extended protocol and no Sync has been sent since: it discards every message
+   * up to the client's Sync, so the proxy neither sends nor answers them and keeps the connection until that Sync's
+   * ReadyForQuery.
+   */
+  private serverSkipping = false;
   private readonly statements = new ClientStatements();
   /** Query of the last unnamed Parse, and name and query of the statement last bound, for the trial report's executes. */
   private unnamedQuery = "";
@@ -427,12 +431,6 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
         return;
     }
     this.held.message(chunk, start, end);
-    if (this.lostTransaction) {
-      const fields = this.lostTransaction;
-      this.lostTransaction = undefined;
-      this.failHeld(fields);
-      return;
-    }
     this.state = "borrowing";
     this.requestAt = eventClock.now;
     this.services.pool.borrow(this.borrowRequest!, this.onBorrowed);
@@ -477,6 +475,10 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
 
   /** A connection is borrowed: pass the message on (renaming named statements) and note the answer it expects. */
   private onAttachedMessage(type: number, chunk: Buffer, start: number, end: number): void {
+    if (this.serverSkipping && type !== Frontend.Sync) {
+      this.skippedByDatabase(type);
+      return;
+    }
     switch (type) {
       case Frontend.Query: {
         const text = parseQuery(chunk, start, end);
@@ -531,15 +533,13 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
         return;
       case Frontend.Close: {
         const target = parseTarget(chunk, start, end);
-        if (target.target === "S" && target.name !== "") {
-          // The database keeps the statement for other clients; only this client's name goes.
-          this.statements.delete(target.name);
-          this.answer(CLOSE_COMPLETE);
-        } else this.send(chunk, start, end, "close");
+        if (target.target === "S" && target.name !== "") this.closeNamed(target.name);
+        else this.send(chunk, start, end, "close");
         return;
       }
       case Frontend.Sync:
-        this.send(chunk, start, end, "ready");
+        this.serverSkipping = false;
+        this.send(chunk, start, end, "sync");
         return;
       case Frontend.FunctionCall:
         if (this.classifyFunctionCall(chunk, start, end)) this.send(chunk, start, end, "ready");
@@ -558,10 +558,23 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     }
   }
 
+  /**
+   * A message the database discards (it skips to Sync after an error): nothing is sent, answered or remembered, as
+   * nothing would be by PostgreSQL. Terminate still ends the session.
+   */
+  private skippedByDatabase(type: number): void {
+    if (type === Frontend.Terminate) this.close();
+  }
+
   /** Forwards bytes [start, end) of `chunk` and notes the answer they expect. */
   private send(chunk: Buffer, start: number, end: number, expect: Expect): void {
     this.toDatabase.push(chunk, start, end);
     this.pending.push(PendingResponse.forward(expect));
+    this.markSent();
+  }
+
+  /** Notes when the first request since the last answer went to the database (and, in a transaction, arrived). */
+  private markSent(): void {
     if (this.sentAt === 0) {
       this.sentAt = eventClock.now;
       if (this.requestAt === 0) this.requestAt = this.sentAt;
@@ -569,9 +582,18 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   }
 
   /** Answers in the proxy's name, in order after everything still pending. */
-  private answer(message: Buffer): void {
-    this.pending.push(PendingResponse.answer(message));
+  private answer(message: Buffer, done?: (ok: boolean) => void): void {
+    this.pending.push(PendingResponse.answer(message, done));
     this.releaseAnswers();
+  }
+
+  /** The database keeps the statement for other clients; only this client's name goes (unless the Close is skipped). */
+  private closeNamed(name: string): void {
+    const statement = this.statements.get(name);
+    this.statements.delete(name);
+    this.answer(CLOSE_COMPLETE, (ok) => {
+      if (!ok && statement && !this.statements.get(name)) this.statements.set(name, statement);
+    });
   }
 
   private releaseAnswers(): void {
@@ -583,36 +605,58 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     }
   }
 
-  /** `name`, `queryAndTypes`: the Parse's statement name and the bytes after it, copied here since they are kept. */
+  /**
+   * `name`, `queryAndTypes`: the Parse's statement name and the bytes after it, copied here since they are kept. The
+   * Parse always reaches the database, as it would without the proxy: a copy the connection has may predate a DDL
+   * that changed the statement's result type.
+   */
   private parseNamed(parse: ParseMessage, name: Buffer, queryAndTypes: Buffer): void {
     const body = Buffer.from(queryAndTypes);
-    const serverName = this.services.statementNames.nameFor(body);
+    const { statementNames } = this.services;
+    const statement: ClientStatement = {
+      name: parse.statementName,
+      nameBytes: Buffer.from(name),
+      serverName: statementNames.nameFor(body),
+      body,
+      query: parse.query,
+      parsedAt: statementNames.stamp(),
+    };
     // A client that re-Parses a name it did not close gets it replaced, not an error: no well-behaved driver does it.
-    this.statements.set(parse.statementName, { name: parse.statementName, nameBytes: Buffer.from(name), serverName, body, query: parse.query });
-    if (this.db!.preparedStatements.use(serverName)) {
-      this.answer(PARSE_COMPLETE);
-      return;
-    }
-    this.prepareOnDatabase(serverName, body, "forward");
+    this.statements.set(parse.statementName, statement);
+    this.prepareOnDatabase(statement, "forward", () => {
+      // The database refused or skipped the Parse: as without the proxy, the client has no such statement.
+      if (this.statements.get(statement.name) === statement) this.statements.delete(statement.name);
+    });
   }
 
-  /** Prepares a client's statement on the borrowed connection if it is not there yet; its ParseComplete is dropped. */
+  /**
+   * Prepares a client's statement on the borrowed connection unless it has a copy prepared since the client's Parse;
+   * its ParseComplete is dropped.
+   */
   private ensurePrepared(statement: ClientStatement): void {
-    if (this.db!.preparedStatements.use(statement.serverName)) return;
-    this.prepareOnDatabase(statement.serverName, statement.body, "drop");
+    if (this.db!.preparedStatements.use(statement.serverName, statement.parsedAt)) return;
+    this.prepareOnDatabase(statement, "drop", undefined);
   }
 
-  private prepareOnDatabase(serverName: string, body: Buffer, action: "forward" | "drop"): void {
+  private prepareOnDatabase(statement: ClientStatement, action: "forward" | "drop", failed: (() => void) | undefined): void {
     const db = this.db!;
-    this.evictPrepared(db);
-    db.preparedStatements.add(serverName);
-    this.toDatabase.push(renamedParse(serverName, body));
+    const { serverName } = statement;
+    if (db.preparedStatements.has(serverName)) {
+      // A copy older than the client's Parse: replaced, since the catalog may have changed since it was prepared.
+      db.preparedStatements.delete(serverName);
+      this.toDatabase.push(closeStatement(serverName));
+      this.pending.push(PendingResponse.drop("close"));
+    } else this.evictPrepared(db);
+    db.preparedStatements.add(serverName, this.services.statementNames.stamp());
+    this.toDatabase.push(renamedParse(serverName, statement.body));
     this.pending.push(
       PendingResponse.prepare(action, (ok) => {
-        if (!ok) db.preparedStatements.delete(serverName);
+        if (ok) return;
+        db.preparedStatements.delete(serverName);
+        failed?.();
       }),
     );
-    if (this.sentAt === 0) this.sentAt = eventClock.now;
+    this.markSent();
   }
 
   /** Keeps at most max_prepared_statements per connection by closing the least recently used. */
@@ -677,11 +721,13 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       this.copyIn = false;
       if (!head || head.action === "forward" || head.forwardErrors) this.toClient.push(chunk, start, end);
       if (!head) return;
-      if (head.expect === "ready") {
+      if (head.expect === "ready" || head.expect === "sync") {
         head.fail();
         return;
       }
       for (const skipped of this.pending.skipToSync()) skipped.done?.(false);
+      // No Sync sent yet: the database discards what comes until the client's own (see skippedByDatabase).
+      if (this.pending.length === 0) this.serverSkipping = true;
       return;
     }
     if (type === Backend.CopyInResponse) this.copyIn = true;
@@ -733,48 +779,38 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     this.flush();
   }
 
+  /**
+   * The borrowed connection died (terminated backend, restart, dropped socket). A client with nothing at stake
+   * borrows anew for its next transaction; one inside a transaction, with requests in flight, in the middle of a
+   * message or pinned is closed after the error PostgreSQL itself would send, so nothing it sent or pipelined after
+   * can run on another connection.
+   */
   onDatabaseClosed(connection: DatabaseConnection, error: Error | undefined): void {
     if (this.db !== connection) return;
     this.db = undefined;
     clearTimeout(this.cleanupTimer);
     if (this.state === "closed") return;
-    const fields = errorFieldsOf(error ?? new Error("the database closed the connection"), "08006");
-    fields.message = `the database connection was lost: ${fields.message}`;
-    if (this.state === "pinned" || this.databasePieceOpen || this.clientPieceOpen || this.copyIn) {
-      // Session state is gone (pinned) or the client is mid-message: it cannot carry on.
-      this.fatal(fields.code, `${fields.message}; the session cannot continue`);
+    const atStake =
+      this.state === "pinned" ||
+      connection.transactionStatus !== "I" ||
+      this.pending.length > 0 ||
+      this.serverSkipping ||
+      this.copyIn ||
+      this.clientPieceOpen;
+    this.pending.clear();
+    this.serverSkipping = false;
+    if (!atStake) {
+      this.state = "ready";
       return;
     }
-    this.state = "ready";
-    const inFlight = this.pending.clear();
-    if (inFlight.length === 0) {
-      if (connection.transactionStatus !== "I") this.lostTransaction = { ...fields, message: `${fields.message}; the transaction was rolled back` };
-    } else this.failInFlight(inFlight, fields);
-    this.flush();
+    // In the middle of a message from the database an error would be read as the rest of that message.
+    if (!this.databasePieceOpen) this.toClient.push(lostConnectionError(error));
+    this.close();
   }
 
   // Errors the proxy raises in place of the database.
 
-  /** Answers requests that were sent but will never be answered: one error per request, then ReadyForQuery. */
-  private failInFlight(entries: PendingResponse[], fields: ErrorFields): void {
-    let errored = false;
-    for (const entry of entries) {
-      entry.done?.(false);
-      if (entry.action === "drop" && !entry.forwardErrors) continue;
-      if (entry.action === "answer") continue;
-      if (!errored) {
-        this.toClient.push(errorResponse(fields));
-        errored = true;
-      }
-      if (entry.expect === "ready") {
-        this.toClient.push(readyForQuery("I"));
-        errored = false;
-      }
-    }
-    if (errored) this.discardUntilSync = true;
-  }
-
-  /** Answers requests that never reached a database (borrow timed out or failed, transaction lost). */
+  /** Answers requests that never reached a database (borrow timed out or failed). */
   private failHeld(fields: ErrorFields): void {
     let errored = false;
     this.held.release({
@@ -891,13 +927,14 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     }, CLEANUP_TIMEOUT_MS);
     this.cleanupTimer.unref();
     // Sync ends any extended-protocol request the client left unfinished; its ReadyForQuery tells the status.
-    this.inject(db, SYNC);
+    this.serverSkipping = false;
+    this.inject(db, SYNC, "sync");
   }
 
   /** Sends a message of the proxy's own during cleanup; a failure closes the connection. */
-  private inject(db: DatabaseConnection, message: Buffer): void {
+  private inject(db: DatabaseConnection, message: Buffer, expect: "sync" | "ready"): void {
     this.pending.push(
-      PendingResponse.drop("ready", (ok) => {
+      PendingResponse.drop(expect, (ok) => {
         if (!ok) {
           clearTimeout(this.cleanupTimer);
           this.db = undefined;
@@ -911,7 +948,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   private continueCleanup(db: DatabaseConnection): void {
     if (this.db !== db) return;
     if (db.transactionStatus !== "I") {
-      this.inject(db, query("ROLLBACK"));
+      this.inject(db, query("ROLLBACK"), "ready");
       return;
     }
     if (!this.resetDone) {
@@ -919,9 +956,9 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       this.resetDone = true;
       db.preparedStatements.clear();
       db.settings = NO_SETTINGS;
-      this.inject(db, query("DISCARD ALL"));
+      this.inject(db, query("DISCARD ALL"), "ready");
       const init = this.services.settings.initQuery;
-      if (init) this.inject(db, query(init));
+      if (init) this.inject(db, query(init), "ready");
       return;
     }
     clearTimeout(this.cleanupTimer);
@@ -942,3 +979,13 @@ function errorFieldsOf(error: Error, defaultCode: string): ErrorFields {
   return { severity: "ERROR", code: defaultCode, message: error.message };
 }
 
+/** What a client hears when its connection dies: the database's own FATAL when it sent one, else 08006. */
+function lostConnectionError(error: Error | undefined): Buffer {
+  if (error instanceof DatabaseError && error.fatal) return errorResponseWithFields(error.fields);
+  return errorResponse({
+    severity: "FATAL",
+    code: "08006",
+    message: "terminating connection because the database connection was lost",
+    ...(error ? { detail: error.message } : {}),
+  });
+}

@@ -6,8 +6,12 @@
  */
 import { Backend } from "../protocol/message-types.js";
 
-/** Which response ends an entry: one per request type of the extended protocol, "ready" for ReadyForQuery. */
-export type Expect = "parse" | "bind" | "close" | "describe" | "execute" | "ready";
+/**
+ * Which response ends an entry: one per request type of the extended protocol; ReadyForQuery ends "sync" (a Sync)
+ * and "ready" (a Query or FunctionCall). The two differ after an error in the extended protocol: the server then
+ * discards every message, Queries included, up to the next Sync.
+ */
+export type Expect = "parse" | "bind" | "close" | "describe" | "execute" | "sync" | "ready";
 
 type Action = "forward" | "drop" | "answer";
 
@@ -37,6 +41,7 @@ export class PendingResponse {
     close: new PendingResponse("close", "forward", undefined, false, undefined),
     describe: new PendingResponse("describe", "forward", undefined, false, undefined),
     execute: new PendingResponse("execute", "forward", undefined, false, undefined),
+    sync: new PendingResponse("sync", "forward", undefined, false, undefined),
     ready: new PendingResponse("ready", "forward", undefined, false, undefined),
   };
 
@@ -58,14 +63,19 @@ export class PendingResponse {
         return shared.describe;
       case "execute":
         return shared.execute;
+      case "sync":
+        return shared.sync;
       case "ready":
         return shared.ready;
     }
   }
 
-  /** A request the proxy answers itself with `message`, in its turn. */
-  static answer(message: Buffer): PendingResponse {
-    return new PendingResponse("ready", "answer", message, false, undefined);
+  /**
+   * A request the proxy answers itself with `message`, in its turn; `done` hears false when an earlier error made the
+   * server skip to Sync, as it would have skipped this request.
+   */
+  static answer(message: Buffer, done?: (ok: boolean) => void): PendingResponse {
+    return new PendingResponse("ready", "answer", message, false, done);
   }
 
   /** A request of the proxy's own: the client sees neither its answer nor its errors. */
@@ -86,6 +96,7 @@ export class PendingResponse {
 
 export function endsWith(expect: Expect, type: number): boolean {
   switch (expect) {
+    case "sync":
     case "ready":
       return type === Backend.ReadyForQuery;
     case "parse":
@@ -131,20 +142,19 @@ export class PendingResponses {
     return entry;
   }
 
-  /** After an error in the extended protocol the server skips everything up to the next Sync: so do we. */
+  /**
+   * After an error in the extended protocol the server skips everything up to the next Sync: so do we. Returns the
+   * entries skipped; the queue is left empty when no Sync has been sent yet.
+   */
   skipToSync(): PendingResponse[] {
     const skipped: PendingResponse[] = [];
-    for (let head = this.peek(); head && (head.expect !== "ready" || head.action === "answer"); head = this.peek()) {
-      skipped.push(this.shift()!);
-    }
+    for (let head = this.peek(); head && head.expect !== "sync"; head = this.peek()) skipped.push(this.shift()!);
     return skipped;
   }
 
-  clear(): PendingResponse[] {
-    const all = this.items.slice(this.head, this.tail) as PendingResponse[];
+  clear(): void {
     this.items = [];
     this.head = 0;
     this.tail = 0;
-    return all;
   }
 }

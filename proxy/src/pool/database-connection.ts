@@ -47,6 +47,11 @@ export class DatabaseError extends Error {
   get code(): string {
     return this.fields.get("C") ?? "XX000";
   }
+  /** FATAL or PANIC: the server ends the connection after it. */
+  get fatal(): boolean {
+    const severity = this.fields.get("V") ?? this.fields.get("S");
+    return severity === "FATAL" || severity === "PANIC";
+  }
 }
 
 /** The database messages are read whole only for these types; rows and copy data are streamed. */
@@ -237,11 +242,10 @@ export class DatabaseConnection implements FrameSink {
       const { name, value } = parseParameterStatus(frame);
       this.parameters.set(name, value);
     } else if (type === Backend.ErrorResponse && !this.internal) {
-      const fields = parseNoticeFields(frame);
-      const severity = fields.get("V") ?? fields.get("S");
-      if (severity === "FATAL" || severity === "PANIC") {
+      const error = new DatabaseError(parseNoticeFields(frame));
+      if (error.fatal) {
         // The server is ending the connection; the borrower hears of it once, when the socket closes.
-        this.closeError = new DatabaseError(fields);
+        this.closeError = error;
         return;
       }
     }

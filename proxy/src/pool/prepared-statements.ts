@@ -2,6 +2,10 @@
  * Protocol-level named prepared statements, multiplexed as PgBouncer 1.21+ does: each distinct (query, parameter
  * types) gets one proxy-wide name on the database side ("pf_1", "pf_2", ...); each client keeps its own names for
  * them, and the proxy prepares a statement on whichever connection the client borrows when it is not there yet.
+ *
+ * Unlike PgBouncer, a client's Parse is always prepared on the database, and a connection's copy older than the
+ * client's Parse is prepared again before the client uses it: a copy prepared before a DDL would fail with "cached
+ * plan must not change result type" where the client's own statement, prepared after it, would not.
  */
 
 /** A client's named statement: its database-side name and the Parse body to prepare it again elsewhere. */
@@ -13,6 +17,8 @@ export interface ClientStatement {
   /** The query and parameter types of the original Parse (the bytes after its statement name). */
   body: Buffer;
   query: string;
+  /** When the client sent its Parse, on the clock of StatementNames.stamp(). */
+  parsedAt: number;
 }
 
 const MAX_REMEMBERED = 100_000;
@@ -59,6 +65,12 @@ function sameBytes(name: Buffer, chunk: Buffer, from: number, to: number): boole
 export class StatementNames {
   private readonly byBody = new Map<string, string>();
   private next = 1;
+  private stamps = 0;
+
+  /** The next tick of the clock that orders clients' Parses and the preparation of their copies on connections. */
+  stamp(): number {
+    return ++this.stamps;
+  }
 
   /** The database-side name for a Parse body; the same body always gets the same name (until the table is full). */
   nameFor(body: Buffer): string {
@@ -75,28 +87,32 @@ export class StatementNames {
 }
 
 /**
- * The proxy-wide statements prepared on one database connection, each with when it was last used. A use is one map
- * lookup and a field write (not the delete and re-insert of an ordered map, which runs on every Bind); finding the
- * least recently used is a scan, which runs only when a full connection must make room.
+ * The proxy-wide statements prepared on one database connection, each with when it was prepared (a stamp) and last
+ * used. A use is one map lookup and a field write (not the delete and re-insert of an ordered map, which runs on
+ * every Bind); finding the least recently used is a scan, which runs only when a full connection must make room.
  */
 export class PreparedOnConnection {
-  private readonly uses = new Map<string, { last: number }>();
+  private readonly uses = new Map<string, { last: number; preparedAt: number }>();
   private clock = 0;
 
   get size(): number {
     return this.uses.size;
   }
 
-  /** Marks a statement used; false when it is not prepared on this connection. */
-  use(name: string): boolean {
+  /** Marks a statement used; false when it is not prepared on this connection, or was prepared before `notBefore`. */
+  use(name: string, notBefore: number): boolean {
     const use = this.uses.get(name);
-    if (use === undefined) return false;
+    if (use === undefined || use.preparedAt < notBefore) return false;
     use.last = ++this.clock;
     return true;
   }
 
-  add(name: string): void {
-    this.uses.set(name, { last: ++this.clock });
+  has(name: string): boolean {
+    return this.uses.has(name);
+  }
+
+  add(name: string, preparedAt: number): void {
+    this.uses.set(name, { last: ++this.clock, preparedAt });
   }
 
   delete(name: string): void {

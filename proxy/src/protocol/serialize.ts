@@ -109,6 +109,14 @@ export function errorResponse(fields: ErrorFields): Buffer {
   return build(Backend.ErrorResponse, noticeParts(fields));
 }
 
+/** An ErrorResponse with every field of one the database sent (severity, SQLSTATE, message, detail, routine, ...). */
+export function errorResponseWithFields(fields: ReadonlyMap<string, string>): Buffer {
+  const parts: Part[] = [];
+  for (const [code, value] of fields) parts.push({ byte: code.charCodeAt(0) }, { cstring: value });
+  parts.push({ byte: 0 });
+  return build(Backend.ErrorResponse, parts);
+}
+
 export function noticeResponse(fields: ErrorFields): Buffer {
   return build(Backend.NoticeResponse, noticeParts(fields));
 }

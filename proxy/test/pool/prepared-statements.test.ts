@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { type ClientStatement, ClientStatements, PreparedOnConnection } from "../../src/pool/prepared-statements.js";
 
 function statement(name: string, serverName: string): ClientStatement {
-  return { name, nameBytes: Buffer.from(name), serverName, body: Buffer.from("select 1\0\0\0"), query: "select 1" };
+  return { name, nameBytes: Buffer.from(name), serverName, body: Buffer.from("select 1\0\0\0"), query: "select 1", parsedAt: 0 };
 }
 
 /** A Bind-like chunk with the name at [5, 5 + name length). */
@@ -41,14 +41,24 @@ describe("ClientStatements", () => {
 describe("PreparedOnConnection", () => {
   test("the least recently used statement is the one neither added nor used for longest", () => {
     const prepared = new PreparedOnConnection();
-    prepared.add("pf_1");
-    prepared.add("pf_2");
-    prepared.add("pf_3");
-    expect(prepared.use("pf_1")).toBe(true);
+    prepared.add("pf_1", 1);
+    prepared.add("pf_2", 2);
+    prepared.add("pf_3", 3);
+    expect(prepared.use("pf_1", 0)).toBe(true);
     expect(prepared.leastRecentlyUsed()).toBe("pf_2");
     prepared.delete("pf_2");
     expect(prepared.leastRecentlyUsed()).toBe("pf_3");
-    expect(prepared.use("pf_2")).toBe(false);
+    expect(prepared.use("pf_2", 0)).toBe(false);
     expect(prepared.size).toBe(2);
+  });
+
+  test("a copy prepared before a client's Parse is not used for it, and is not marked used", () => {
+    const prepared = new PreparedOnConnection();
+    prepared.add("pf_1", 5);
+    prepared.add("pf_2", 6);
+    expect(prepared.use("pf_1", 5)).toBe(true);
+    expect(prepared.use("pf_2", 7)).toBe(false);
+    expect(prepared.has("pf_2")).toBe(true);
+    expect(prepared.leastRecentlyUsed()).toBe("pf_2");
   });
 });

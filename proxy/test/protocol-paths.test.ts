@@ -1,0 +1,332 @@
+/**
+ * Protocol paths real drivers take, as exact message sequences: each script runs against PostgreSQL directly and
+ * through the proxy, and both must answer alike. The proxy has one database connection, so a path that left it
+ * stuck or dirty would show in the next script.
+ */
+import pg from "pg";
+import postgres from "postgres";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startTestProxy, type TestProxy } from "./support/harness.js";
+import { msg, summary, WireClient } from "./support/wire.js";
+
+const TABLE = `proxyfit_paths_${process.pid}`;
+let t: TestProxy;
+let direct: pg.Client;
+
+beforeAll(async () => {
+  direct = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
+  await direct.connect();
+  await direct.query(`create table ${TABLE} (id int, note text)`);
+  t = await startTestProxy({ max_connections_percent: "1", max_idle_connections_percent: "1" });
+});
+afterAll(async () => {
+  await t?.close();
+  await direct.query(`drop table if exists ${TABLE}`);
+  await direct.end();
+});
+
+/** Runs `script` on a fresh raw connection directly and through the proxy; returns both transcripts. */
+async function both(script: (c: WireClient) => Promise<string[]>): Promise<{ direct: string[]; proxied: string[] }> {
+  const run = async (port: number) => {
+    const c = await WireClient.connect(port);
+    try {
+      return await script(c);
+    } finally {
+      c.close();
+    }
+  };
+  return { direct: await run(5432), proxied: await run(t.port) };
+}
+
+/** The one pooled connection is free and clean: a client gets it and sees no transaction. */
+async function poolIsFree(): Promise<void> {
+  const c = await WireClient.connect(t.port);
+  c.send(msg.query("select now() = statement_timestamp() as fresh_transaction"));
+  expect(await c.untilReady()).toEqual(["T:fresh_transaction", 'D:["t"]', "C:SELECT 1", "Z:I"]);
+  c.close();
+}
+
+describe("an error before the client's Sync", () => {
+  test("Parse + Flush answered with an error: the Bind/Execute/Sync after it get ReadyForQuery, and the session goes on", async () => {
+    const { direct: d, proxied } = await both(async (c) => {
+      c.send(msg.parse("s1", "select * from no_such_table_paths"), msg.flush());
+      const out = (await c.readUntil((m) => m.type === "E")).map(summary);
+      c.send(msg.bind("", "s1"), msg.execute(), msg.sync());
+      out.push(...(await c.untilReady()));
+      c.send(msg.query("select 42 as n"));
+      out.push(...(await c.untilReady()));
+      // The failed Parse left no statement behind.
+      c.send(msg.bind("", "s1"), msg.execute(), msg.sync());
+      out.push(...(await c.untilReady()));
+      return out;
+    });
+    expect(d).toEqual(["E:42P01", "Z:I", "T:n", 'D:["42"]', "C:SELECT 1", "Z:I", "E:26000", "Z:I"]);
+    expect(proxied).toEqual(d);
+    await poolIsFree();
+  });
+
+  test("what comes between the error and the Sync is discarded: Parse, Close, Query, Bind, Execute", async () => {
+    const { direct: d, proxied } = await both(async (c) => {
+      c.send(msg.parse("kept", "select 1 as one"), msg.sync());
+      const out = await c.untilReady();
+      c.send(msg.parse("s1", "select * from no_such_table_paths"), msg.flush());
+      out.push(...(await c.readUntil((m) => m.type === "E")).map(summary));
+      // Sent after the client saw the error: the database skips them all.
+      c.send(msg.parse("skipped", "select 2 as two"), msg.closeStatement("kept"), msg.query("select 3"), msg.bind("", "kept"), msg.execute());
+      c.send(msg.sync());
+      out.push(...(await c.untilReady()));
+      c.send(msg.bind("", "kept"), msg.execute(), msg.sync(), msg.bind("", "skipped"), msg.execute(), msg.sync());
+      out.push(...(await c.untilReady(2)));
+      return out;
+    });
+    expect(d).toEqual(["1", "Z:I", "E:42P01", "Z:I", "2", 'D:["1"]', "C:SELECT 1", "Z:I", "E:26000", "Z:I"]);
+    expect(proxied).toEqual(d);
+    await poolIsFree();
+  });
+
+  test("the same, pipelined in one write before the error comes back", async () => {
+    const { direct: d, proxied } = await both(async (c) => {
+      c.send(msg.parse("kept", "select 1 as one"), msg.sync());
+      const out = await c.untilReady();
+      c.send(
+        msg.parse("s1", "select * from no_such_table_paths"),
+        msg.flush(),
+        msg.parse("skipped", "select 2 as two"),
+        msg.bind("", "kept"),
+        msg.execute(),
+        msg.sync(),
+        msg.bind("", "kept"),
+        msg.execute(),
+        msg.sync(),
+        msg.bind("", "skipped"),
+        msg.execute(),
+        msg.sync(),
+      );
+      out.push(...(await c.untilReady(3)));
+      return out;
+    });
+    expect(d).toEqual(["1", "Z:I", "E:42P01", "Z:I", "2", 'D:["1"]', "C:SELECT 1", "Z:I", "E:26000", "Z:I"]);
+    expect(proxied).toEqual(d);
+    await poolIsFree();
+  });
+
+  test("inside a transaction: the error aborts it, Sync answers E, ROLLBACK ends it", async () => {
+    const { direct: d, proxied } = await both(async (c) => {
+      c.send(msg.query("begin"));
+      const out = await c.untilReady();
+      c.send(msg.parse("s1", "select * from no_such_table_paths"), msg.flush());
+      out.push(...(await c.readUntil((m) => m.type === "E")).map(summary));
+      c.send(msg.bind("", "s1"), msg.execute(), msg.sync());
+      out.push(...(await c.untilReady()));
+      c.send(msg.query("rollback"));
+      out.push(...(await c.untilReady()));
+      return out;
+    });
+    expect(d).toEqual(["C:BEGIN", "Z:T", "E:42P01", "Z:E", "C:ROLLBACK", "Z:I"]);
+    expect(proxied).toEqual(d);
+    await poolIsFree();
+  });
+
+  test("postgres.js: a query that fails at Parse (Parse + Describe + Flush), then more queries on the same connection", async () => {
+    const sql = postgres({ host: "127.0.0.1", port: t.port, user: "postgres", database: "postgres", max: 1, onnotice: () => {} });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const error = (await sql`select * from no_such_table_paths where id = ${i}`.catch((e) => e)) as { code?: string };
+        expect(error.code).toBe("42P01");
+        expect(await sql`select ${i}::int as n`).toEqual([{ n: i }]);
+      }
+      // Inside a transaction the error aborts it, as it would directly.
+      const inTransaction = (await sql.begin((tx) => tx`select * from no_such_table_paths`).catch((e) => e)) as { code?: string };
+      expect(inTransaction.code).toBe("42P01");
+      expect(await sql`select 7 as n`).toEqual([{ n: 7 }]);
+    } finally {
+      await sql.end();
+    }
+    await poolIsFree();
+  });
+});
+
+describe("paths drivers take", () => {
+  test("Describe without Execute: of a statement, unnamed and named, and of a portal", async () => {
+    const { direct: d, proxied } = await both(async (c) => {
+      c.send(msg.parse("", "select $1::int as a, 'x'::text as b"), msg.describeStatement(""), msg.sync());
+      const out = await c.untilReady();
+      c.send(msg.parse("named", "select $1::text as c"), msg.describeStatement("named"), msg.sync());
+      out.push(...(await c.untilReady()));
+      c.send(msg.describeStatement("named"), msg.sync());
+      out.push(...(await c.untilReady()));
+      c.send(msg.bind("", "named", ["v"]), msg.describePortal(""), msg.sync());
+      out.push(...(await c.untilReady()));
+      c.send(msg.parse("", `insert into ${TABLE} values (1, 'x')`), msg.describeStatement(""), msg.sync());
+      out.push(...(await c.untilReady()));
+      c.send(msg.describeStatement("never_prepared"), msg.sync());
+      out.push(...(await c.untilReady()));
+      return out;
+    });
+    expect(d).toEqual(["1", "t", "T:a,b", "Z:I", "1", "t", "T:c", "Z:I", "t", "T:c", "Z:I", "2", "T:c", "Z:I", "1", "t", "n", "Z:I", "E:26000", "Z:I"]);
+    expect(proxied).toEqual(d);
+    await poolIsFree();
+  });
+
+  test("COPY FROM STDIN of 20 MB in many CopyData messages, simple and extended protocol, and a CopyFail", async () => {
+    const row = (i: number) => `${i}\t${"y".repeat(1000)}\n`;
+    const rows = 10_000;
+    const { direct: d, proxied } = await both(async (c) => {
+      c.send(msg.query(`truncate ${TABLE}`));
+      const out = await c.untilReady();
+      c.send(msg.query(`copy ${TABLE} from stdin`));
+      out.push(...(await c.readUntil((m) => m.type === "G")).map(summary));
+      for (let i = 0; i < rows; i += 100) c.send(msg.copyData(Array.from({ length: 100 }, (_, j) => row(i + j)).join("")));
+      c.send(msg.copyDone());
+      out.push(...(await c.untilReady()));
+      c.send(msg.parse("", `copy ${TABLE} from stdin`), msg.bind("", ""), msg.execute(), msg.flush());
+      out.push(...(await c.readUntil((m) => m.type === "G")).map(summary));
+      for (let i = 0; i < rows; i += 100) c.send(msg.copyData(Array.from({ length: 100 }, (_, j) => row(i + j)).join("")));
+      c.send(msg.copyDone(), msg.sync());
+      out.push(...(await c.untilReady()));
+      c.send(msg.query(`copy ${TABLE} from stdin`));
+      out.push(...(await c.readUntil((m) => m.type === "G")).map(summary));
+      c.send(msg.copyData(row(1)), msg.copyFail("changed my mind"));
+      out.push(...(await c.untilReady()));
+      c.send(msg.query(`select count(*) from ${TABLE}`));
+      out.push(...(await c.untilReady()));
+      return out;
+    });
+    expect(d).toEqual(["C:TRUNCATE TABLE", "Z:I", "G", `C:COPY ${rows}`, "Z:I", "1", "2", "G", `C:COPY ${rows}`, "Z:I", "G", "E:57014", "Z:I", "T:count", `D:["${2 * rows}"]`, "C:SELECT 1", "Z:I"]);
+    expect(proxied).toEqual(d);
+    await poolIsFree();
+  });
+
+  test("COPY TO STDOUT of 20 MB, simple and extended protocol", async () => {
+    const copy = "copy (select g, repeat('z', 1000) from generate_series(1, 20000) g) to stdout";
+    const { direct: d, proxied } = await both(async (c) => {
+      c.send(msg.query(copy));
+      const simple = await c.readUntil((m) => m.type === "Z");
+      const bytes = simple.filter((m) => m.type === "d").reduce((n, m) => n + m.body.length, 0);
+      const out = [...new Set(simple.map(summary).map((s) => (s.startsWith("d:") ? "d" : s)))];
+      c.send(msg.parse("", copy), msg.bind("", ""), msg.execute(), msg.sync());
+      const extended = await c.readUntil((m) => m.type === "Z");
+      out.push(...new Set(extended.map(summary).map((s) => (s.startsWith("d:") ? "d" : s))));
+      out.push(`bytes ${bytes}`, `rows ${extended.filter((m) => m.type === "d").length}`);
+      return out;
+    });
+    expect(d.slice(0, -1)).toEqual(["H", "d", "c", "C:COPY 20000", "Z:I", "1", "2", "H", "d", "c", "C:COPY 20000", "Z:I", d.at(-2)]);
+    expect(d.at(-1)).toBe("rows 20000");
+    expect(proxied).toEqual(d);
+    await poolIsFree();
+  });
+
+  test("very large messages: a 16 MB Query, a 16 MB Bind parameter, a 16 MB DataRow", async () => {
+    const big = "q".repeat(16 * 1024 * 1024);
+    const { direct: d, proxied } = await both(async (c) => {
+      c.send(msg.query(`select length('${big}') as n`));
+      const out = await c.untilReady();
+      c.send(msg.parse("", "select length($1::text) as n"), msg.bind("", "", [big]), msg.execute(), msg.sync());
+      out.push(...(await c.untilReady()));
+      c.send(msg.query("select repeat('r', 16 * 1024 * 1024) as r"));
+      const rows = await c.readUntil((m) => m.type === "Z");
+      out.push(...rows.map((m) => (m.type === "D" ? `D:${m.body.length}` : summary(m))));
+      return out;
+    });
+    expect(d).toEqual([
+      "T:n",
+      `D:["${big.length}"]`,
+      "C:SELECT 1",
+      "Z:I",
+      "1",
+      "2",
+      `D:["${big.length}"]`,
+      "C:SELECT 1",
+      "Z:I",
+      "T:r",
+      `D:${2 + 4 + big.length}`,
+      "C:SELECT 1",
+      "Z:I",
+    ]);
+    expect(proxied).toEqual(d);
+    await poolIsFree();
+  });
+
+  test("65,535 parameters in one Parse and Bind, unnamed and named", async () => {
+    const count = 65_535;
+    const text = `select array_length(array[${Array.from({ length: count }, (_, i) => `$${i + 1}`).join(",")}]::int[], 1) as n`;
+    const values = Array.from({ length: count }, (_, i) => String(i));
+    const types = Array.from({ length: count }, () => 23);
+    const { direct: d, proxied } = await both(async (c) => {
+      c.send(msg.parse("", text, types), msg.bind("", "", values), msg.execute(), msg.sync());
+      const out = await c.untilReady();
+      c.send(msg.parse("many", text, types), msg.bind("", "many", values), msg.execute(), msg.sync());
+      out.push(...(await c.untilReady()));
+      c.send(msg.bind("", "many", values), msg.execute(), msg.sync());
+      out.push(...(await c.untilReady()));
+      return out;
+    });
+    const answer = ["2", `D:["${count}"]`, "C:SELECT 1", "Z:I"];
+    expect(d).toEqual(["1", ...answer, "1", ...answer, ...answer]);
+    expect(proxied).toEqual(d);
+    await poolIsFree();
+  });
+
+  test("an error in the middle of a pipeline of several Syncs: only its own segment is skipped", async () => {
+    const { direct: d, proxied } = await both(async (c) => {
+      c.send(
+        msg.parse("a", "select 1 as one"),
+        msg.bind("", "a"),
+        msg.execute(),
+        msg.sync(),
+        msg.parse("b", "select 1/0"),
+        msg.bind("", "b"),
+        msg.execute(),
+        msg.sync(),
+        msg.bind("", "a"),
+        msg.execute(),
+        msg.parse("c", "select 2 as two"),
+        msg.bind("", "c"),
+        msg.execute(),
+        msg.sync(),
+        msg.parse("", "select 1/0"),
+        msg.bind("", ""),
+        msg.execute(),
+        msg.bind("", "a"),
+        msg.execute(),
+        msg.sync(),
+        msg.bind("", "c"),
+        msg.execute(),
+        msg.sync(),
+        msg.query("select 3 as three"),
+      );
+      return c.untilReady(6);
+    });
+    expect(d).toEqual([
+      "1",
+      "2",
+      'D:["1"]',
+      "C:SELECT 1",
+      "Z:I",
+      "1",
+      "E:22012",
+      "Z:I",
+      "2",
+      'D:["1"]',
+      "C:SELECT 1",
+      "1",
+      "2",
+      'D:["2"]',
+      "C:SELECT 1",
+      "Z:I",
+      "1",
+      "E:22012",
+      "Z:I",
+      "2",
+      'D:["2"]',
+      "C:SELECT 1",
+      "Z:I",
+      "T:three",
+      'D:["3"]',
+      "C:SELECT 1",
+      "Z:I",
+    ]);
+    expect(proxied).toEqual(d);
+    await poolIsFree();
+  });
+});
