@@ -5,11 +5,11 @@
  * another connection; clients that arrive while the database is down wait (bounded by connection_borrow_timeout)
  * while the proxy reconnects with backoff.
  */
-import { connect, type Socket } from "node:net";
 import { loadSettings, startProxy, type TrialProxy } from "@proxyfit/proxy";
 import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { type PostgresInstance, startPostgres } from "../../src/servers/postgres.js";
+import { rawClient } from "./support.js";
 
 let server: PostgresInstance;
 let proxy: TrialProxy;
@@ -84,62 +84,20 @@ test("a database restart: idle clients carry on; a client in a transaction or ru
   await idle.end();
 });
 
-/** A Query message. */
-const queryMessage = (sql: string): Buffer => {
-  const text = Buffer.from(`${sql}\0`);
-  const out = Buffer.alloc(5 + text.length);
-  out[0] = 0x51;
-  out.writeInt32BE(4 + text.length, 1);
-  text.copy(out, 5);
-  return out;
-};
-
-/** A raw client logged in (trust) and in a transaction; resolves with its socket and what it receives. */
-async function rawClientInTransaction(): Promise<{ socket: Socket; received: () => Buffer; closed: Promise<void> }> {
-  const socket = await new Promise<Socket>((resolve) => {
-    const s = connect({ host: "127.0.0.1", port: proxy.address.port }, () => resolve(s));
-  });
-  socket.on("error", () => {});
-  const chunks: Buffer[] = [];
-  let wake = () => {};
-  socket.on("data", (d: Buffer) => {
-    chunks.push(d);
-    wake();
-  });
-  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-  const received = () => Buffer.concat(chunks);
-  const readyCount = () => received().toString("latin1").split("Z\0\0\0\x05").length - 1;
-  const waitReady = async (n: number) => {
-    while (readyCount() < n) await new Promise<void>((resolve) => (wake = resolve));
-  };
-  const body = Buffer.from("\0\x03\0\0user\0postgres\0database\0postgres\0\0", "latin1");
-  const startup = Buffer.alloc(4);
-  startup.writeInt32BE(4 + body.length);
-  socket.write(Buffer.concat([startup, body]));
-  await waitReady(1);
-  socket.write(queryMessage("begin"));
-  await waitReady(2);
-  return { socket, received, closed };
-}
-
 test("a client in BEGIN across a restart, then pipelining a transfer: disconnected with 57P01, the sum unchanged", async () => {
   const setup = await client();
   await setup.query("create table accounts (id int primary key, balance int not null)");
   await setup.query("insert into accounts values (1, 1000), (2, 1000)");
-  const raw = await rawClientInTransaction();
+  const raw = await rawClient(proxy.address.port);
+  raw.send("begin");
+  await raw.ready(1);
   const extended = await client();
   await extended.query("begin");
   await extended.query("select 1 from accounts where id = $1", [1]);
   await server.restart();
-  raw.socket.write(
-    Buffer.concat([
-      queryMessage("update accounts set balance = balance - 100 where id = 1"),
-      queryMessage("update accounts set balance = balance + 100 where id = 2"),
-      queryMessage("commit"),
-    ]),
-  );
+  raw.send("update accounts set balance = balance - 100 where id = 1", "update accounts set balance = balance + 100 where id = 2", "commit");
   await raw.closed;
-  const fatal = raw.received().toString("latin1");
+  const fatal = raw.received();
   expect(fatal).toContain("VFATAL\0C57P01\0Mterminating connection due to administrator command\0");
   expect(fatal).not.toContain("COMMIT");
   // The extended protocol (parameters): the same.
