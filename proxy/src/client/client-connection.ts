@@ -715,8 +715,9 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   // Messages from the database.
 
   onDatabaseMessage(type: number, chunk: Buffer, start: number, end: number): void {
-    if (this.sentAt !== 0) this.observeLatency();
     const head = this.pending.peek();
+    // Latencies run to the first answer to the client's requests, not to that of a statement the proxy added first.
+    if (this.sentAt !== 0 && head?.action !== "drop") this.observeLatency();
     if (type === Backend.ErrorResponse) {
       this.copyIn = false;
       if (!head || head.action === "forward" || head.forwardErrors) this.toClient.push(chunk, start, end);
@@ -744,9 +745,9 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   }
 
   onDatabasePiece(bytes: Buffer, last: boolean): void {
-    if (this.sentAt !== 0) this.observeLatency();
-    this.databasePieceOpen = !last;
     const head = this.pending.peek();
+    if (this.sentAt !== 0 && head?.action !== "drop") this.observeLatency();
+    this.databasePieceOpen = !last;
     if (!head || head.action === "forward") this.toClient.push(bytes);
   }
 
