@@ -76,7 +76,6 @@ export function readyForQuery(status: TransactionStatus): Buffer {
   return READY[status];
 }
 
-export const PARSE_COMPLETE: Buffer = build(Backend.ParseComplete, []);
 export const CLOSE_COMPLETE: Buffer = build(Backend.CloseComplete, []);
 
 export interface ErrorFields {
