@@ -6,7 +6,7 @@ import type { ProfileId, StatementToClassify } from "../rules/rulebook.js";
 import { ConnectionReplay, type ReplaySettings } from "../replay/connection-replay.js";
 import { type OpenSession, SessionTracker } from "../sessions/session-tracker.js";
 import { PinTally, type RepeatedSetting } from "./pin-tally.js";
-import { memoizeByText } from "./statement-cache.js";
+import { clipNormalized, memoizeByText } from "./statement-cache.js";
 
 export interface AnalysisOptions {
   engine: Engine;
@@ -46,7 +46,7 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
     loadRulebook(options.engine, profile),
     loadStatementFingerprinter(options.engine),
   ]);
-  const fingerprint = memoizeByText(fingerprinter);
+  const fingerprint = memoizeByText((sql) => clipNormalized(fingerprinter(sql)));
   const tally = new PinTally(fingerprint);
   const sessions: SessionReport[] = [];
   let lexical = 0;

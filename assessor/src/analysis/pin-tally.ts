@@ -19,6 +19,8 @@ interface StatementTally extends PinningStatement {
 const EXAMPLE_FINGERPRINTS = 3;
 /** Distinct setting statements remembered for init_query; more are rare and never a majority. */
 const MAX_SETTINGS = 1000;
+/** Longer setting statements are not remembered: init_query is for short settings, and 1000 huge ones would be GBs. */
+const MAX_SETTING_LENGTH = 4096;
 /** Rules whose statements could move to the target group's init_query instead. */
 const SETTING_RULES = new Set<RuleId>(["pg.set", "mysql.system_variable"]);
 
@@ -74,7 +76,7 @@ export class PinTally implements PinListener {
   private countSetting(text: string, serial: number): void {
     let setting = this.settings.get(text);
     if (!setting) {
-      if (this.settings.size >= MAX_SETTINGS) return;
+      if (this.settings.size >= MAX_SETTINGS || text.length > MAX_SETTING_LENGTH) return;
       setting = { sessions: 0, lastSessionSerial: -1 };
       this.settings.set(text, setting);
     }

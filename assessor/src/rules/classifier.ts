@@ -34,7 +34,8 @@ export function createRulebook(rules: EngineRules, profile: ProfileBehaviour): R
   const classifyText = (text: string): Classification => {
     if (text === lastText) return lastClassification;
     lastClassification = classifyNewText(text);
-    lastText = text;
+    // A text over the size limit pins by its size alone and is not kept alive for the next comparison.
+    lastText = text.length <= STATEMENT_SIZE_LIMIT ? text : undefined;
     return lastClassification;
   };
 

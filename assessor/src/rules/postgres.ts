@@ -10,6 +10,7 @@ import type {
   SelectStmt,
   VariableSetStmt,
 } from "../statements/pg-parser.js";
+import { MAX_PARSED_TEXT_LENGTH } from "../statements/pg-parser.js";
 import type { EngineRules } from "./classifier.js";
 import type { FastPath } from "./fast-path.js";
 import { type FindingCollector, pinFinding } from "./findings.js";
@@ -80,6 +81,10 @@ export function postgresRules(parser: PostgresParser): EngineRules {
     engine: "postgresql",
     fastPath: FAST_PATH,
     analyze(text, findings) {
+      if (text.length > MAX_PARSED_TEXT_LENGTH) {
+        analyzePostgresLexically(text, findings);
+        return "lexical";
+      }
       let statements: Node[];
       try {
         statements = (parser.parse(text).stmts ?? []).flatMap((raw) => (raw.stmt ? [raw.stmt] : []));

@@ -169,13 +169,12 @@ export class SessionTracker {
 
   private runStatement(session: OpenSession, event: LogEvent, statement: StatementToClassify): void {
     session.statements++;
-    const facts = this.lastText.of(statement.text);
-    if (!session.wrote && !facts.readOnly()) session.wrote = true;
+    if (!session.wrote && !this.lastText.readOnly(statement.text)) session.wrote = true;
     const from = Math.max(event.time, session.timelineAt);
     const to = from + (event.durationMs ?? 0);
     session.timelineAt = to;
     let releaseAt: number | undefined;
-    for (const effect of facts.effects(this.engine)) {
+    for (const effect of this.lastText.effects(statement.text, this.engine)) {
       if (effect === "begin" && session.inTransactionSince === undefined) {
         session.inTransactionSince = from;
         session.transactions++;
@@ -287,6 +286,9 @@ export class SessionTracker {
   }
 }
 
+/** Longer texts are not memoized (see LastTextFacts.remember). */
+const MAX_MEMO_TEXT_LENGTH = 16 * 1024;
+
 /**
  * What the tracker reads off a statement's text (its transaction effects, whether it only reads), kept for the text
  * seen last: consecutive statements often share a text (a driver executing one prepared statement over and over, a
@@ -297,23 +299,25 @@ class LastTextFacts {
   private effectsOfText: readonly TransactionEffect[] | undefined;
   private readOnlyText: boolean | undefined;
 
-  of(text: string): this {
-    if (text !== this.text) {
-      this.text = text;
-      this.effectsOfText = undefined;
-      this.readOnlyText = undefined;
-    }
-    return this;
+  effects(text: string, engine: Engine): readonly TransactionEffect[] {
+    if (text !== this.text) this.remember(text);
+    const effects = this.effectsOfText ?? transactionEffects(text, engine);
+    if (this.text !== undefined) this.effectsOfText = effects;
+    return effects;
   }
 
-  effects(engine: Engine): readonly TransactionEffect[] {
-    this.effectsOfText ??= transactionEffects(this.text!, engine);
-    return this.effectsOfText;
+  readOnly(text: string): boolean {
+    if (text !== this.text) this.remember(text);
+    const readOnly = this.readOnlyText ?? isReadOnly(text);
+    if (this.text !== undefined) this.readOnlyText = readOnly;
+    return readOnly;
   }
 
-  readOnly(): boolean {
-    this.readOnlyText ??= isReadOnly(this.text!);
-    return this.readOnlyText;
+  private remember(text: string): void {
+    // A long text is almost never repeated: keeping it as the memo would keep it alive until the next statement.
+    this.text = text.length <= MAX_MEMO_TEXT_LENGTH ? text : undefined;
+    this.effectsOfText = undefined;
+    this.readOnlyText = undefined;
   }
 }
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Engine } from "../events/log-event.js";
 import { MYSQL_DIALECT, POSTGRES_DIALECT, tokenize } from "./lexer.js";
 import { normalizeTokens } from "./normalize.js";
-import { loadPostgresParser } from "./pg-parser.js";
+import { loadPostgresParser, MAX_PARSED_TEXT_LENGTH } from "./pg-parser.js";
 import { StatementCache } from "./statement-cache.js";
 import { isComplete } from "./token-statements.js";
 
@@ -35,6 +35,7 @@ export async function loadStatementFingerprinter(engine: Engine): Promise<Statem
     const complete = isComplete(tokens);
     const known = complete ? byLexicalForm.get(lexicalForm) : undefined;
     if (known) return known;
+    if (sql.length > MAX_PARSED_TEXT_LENGTH) return Object.freeze(lexicalFingerprint(lexicalForm));
     let result: StatementFingerprint;
     try {
       result = Object.freeze({ fingerprint: parser.fingerprint(sql), normalized: parser.normalize(sql).trim() });

@@ -24,6 +24,13 @@ export interface PostgresParser {
 
 const FINGERPRINT = /^[0-9a-f]{16}$/;
 
+/**
+ * Longer texts are not given to the parser: its WebAssembly memory grows to several times the largest text it has
+ * seen and never shrinks (a 50 MB statement would cost the process about 200 MB for good). Callers fall back to the
+ * lexical reading, as for text the parser rejects.
+ */
+export const MAX_PARSED_TEXT_LENGTH = 1024 * 1024;
+
 /** libpg-query returns some errors (unterminated literals, empty input) as the result string instead of throwing. */
 function fingerprint(text: string): string {
   const result = fingerprintSync(text);

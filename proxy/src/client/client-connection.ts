@@ -49,7 +49,7 @@ import {
 import type { DatabaseConnection, DatabaseConnectionOwner } from "../pool/database-connection.js";
 import { DatabaseError, NO_SETTINGS } from "../pool/database-connection.js";
 import type { BorrowCallback, BorrowRequest } from "../pool/pool.js";
-import { type ClientStatement, ClientStatements } from "../pool/prepared-statements.js";
+import { type ClientStatement, ClientStatements, MAX_CLIENT_STATEMENT_BYTES, MAX_CLIENT_STATEMENTS } from "../pool/prepared-statements.js";
 import { decideFunctionCall } from "./function-calls.js";
 import { HeldMessages } from "./held-messages.js";
 import { STARTUP_OPTIONS_REFUSED, sessionSettingsSql, sharedSettings, startupSettings } from "./session-settings.js";
@@ -622,7 +622,10 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       parsedAt: statementNames.stamp(),
     };
     // A client that re-Parses a name it did not close gets it replaced, not an error: no well-behaved driver does it.
-    this.statements.set(parse.statementName, statement);
+    if (!this.statements.set(parse.statementName, statement)) {
+      this.fatal("53400", `too many prepared statements: a client may keep ${MAX_CLIENT_STATEMENTS} of at most ${MAX_CLIENT_STATEMENT_BYTES >> 20} MB in all`);
+      return;
+    }
     this.prepareOnDatabase(statement, "forward", () => {
       // The database refused or skipped the Parse: as without the proxy, the client has no such statement.
       if (this.statements.get(statement.name) === statement) this.statements.delete(statement.name);
@@ -770,6 +773,9 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     if (this.state !== "borrowed" || db.transactionStatus !== "I" || this.copyIn) return;
     this.db = undefined;
     this.state = "ready";
+    // The unnamed statement and portal stay on the connection given back: their texts (up to 1 GB) go with them.
+    this.unnamedQuery = "";
+    this.boundQuery = "";
     if (this.services.settings.debugLogging) {
       this.services.log.write("DEBUG", `[clientConnection=${this.id}] returned [dbConnection=${db.id}]`);
     }

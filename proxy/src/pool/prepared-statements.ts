@@ -21,7 +21,18 @@ export interface ClientStatement {
   parsedAt: number;
 }
 
+/** Distinct Parse bodies given a shared name, and their summed size, before the table starts over. */
 const MAX_REMEMBERED = 100_000;
+const MAX_REMEMBERED_BYTES = 32 * 1024 * 1024;
+/**
+ * Parse bodies larger than this are never shared: a statement over 16 KB pins its client (RDS Proxy's rule), so no
+ * other client would reuse its name, and remembering it would only keep its text alive.
+ */
+const MAX_SHARED_BODY_BYTES = 16 * 1024;
+
+/** What one client may keep as named statements: PostgreSQL has no such limit, but it keeps them on one backend. */
+export const MAX_CLIENT_STATEMENTS = 100_000;
+export const MAX_CLIENT_STATEMENT_BYTES = 256 * 1024 * 1024;
 
 /**
  * One client's named statements, by the client's names. Drivers bind the same statement over and over, so the one
@@ -30,18 +41,29 @@ const MAX_REMEMBERED = 100_000;
 export class ClientStatements {
   private readonly byName = new Map<string, ClientStatement>();
   private last: ClientStatement | undefined;
+  /** The bodies' summed size (each statement also keeps its query text, about as large). */
+  private bytes = 0;
 
   get(name: string): ClientStatement | undefined {
     return this.byName.get(name);
   }
 
-  set(name: string, statement: ClientStatement): void {
+  /** Adds or replaces a statement; false (and nothing changed) when it would pass the client's limits. */
+  set(name: string, statement: ClientStatement): boolean {
+    const replaced = this.byName.get(name);
+    const bytes = this.bytes - (replaced?.body.length ?? 0) + statement.body.length;
+    if (bytes > MAX_CLIENT_STATEMENT_BYTES || (!replaced && this.byName.size >= MAX_CLIENT_STATEMENTS)) return false;
     this.byName.set(name, statement);
+    this.bytes = bytes;
     this.last = undefined;
+    return true;
   }
 
   delete(name: string): void {
+    const statement = this.byName.get(name);
+    if (!statement) return;
     this.byName.delete(name);
+    this.bytes -= statement.body.length;
     this.last = undefined;
   }
 
@@ -64,6 +86,7 @@ function sameBytes(name: Buffer, chunk: Buffer, from: number, to: number): boole
 
 export class StatementNames {
   private readonly byBody = new Map<string, string>();
+  private bytes = 0;
   private next = 1;
   private stamps = 0;
 
@@ -72,15 +95,23 @@ export class StatementNames {
     return ++this.stamps;
   }
 
-  /** The database-side name for a Parse body; the same body always gets the same name (until the table is full). */
+  /**
+   * The database-side name for a Parse body; the same body gets the same name (until the table is full), a body
+   * over 16 KB a new one each time.
+   */
   nameFor(body: Buffer): string {
+    if (body.length > MAX_SHARED_BODY_BYTES) return `pf_${this.next++}`;
     const key = body.toString("latin1");
     let name = this.byBody.get(key);
     if (name === undefined) {
       // Names only ever grow, so forgetting old entries never makes two bodies share a name.
-      if (this.byBody.size >= MAX_REMEMBERED) this.byBody.clear();
+      if (this.byBody.size >= MAX_REMEMBERED || this.bytes + body.length > MAX_REMEMBERED_BYTES) {
+        this.byBody.clear();
+        this.bytes = 0;
+      }
       name = `pf_${this.next++}`;
       this.byBody.set(key, name);
+      this.bytes += body.length;
     }
     return name;
   }

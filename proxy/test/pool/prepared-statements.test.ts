@@ -1,5 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { type ClientStatement, ClientStatements, PreparedOnConnection } from "../../src/pool/prepared-statements.js";
+import {
+  type ClientStatement,
+  ClientStatements,
+  MAX_CLIENT_STATEMENT_BYTES,
+  MAX_CLIENT_STATEMENTS,
+  PreparedOnConnection,
+  StatementNames,
+} from "../../src/pool/prepared-statements.js";
 
 function statement(name: string, serverName: string): ClientStatement {
   return { name, nameBytes: Buffer.from(name), serverName, body: Buffer.from("select 1\0\0\0"), query: "select 1", parsedAt: 0 };
@@ -60,5 +67,33 @@ describe("PreparedOnConnection", () => {
     expect(prepared.use("pf_2", 7)).toBe(false);
     expect(prepared.has("pf_2")).toBe(true);
     expect(prepared.leastRecentlyUsed()).toBe("pf_2");
+  });
+});
+
+describe("bounds", () => {
+  test("StatementNames shares a name per body, never remembers a body over 16 KB, and starts over past 32 MB", () => {
+    const names = new StatementNames();
+    const small = Buffer.from("select 1\0\0\0");
+    const first = names.nameFor(small);
+    expect(names.nameFor(Buffer.from(small))).toBe(first);
+    const large = Buffer.alloc(16 * 1024 + 1, 0x20);
+    expect(names.nameFor(large)).not.toBe(names.nameFor(large));
+    // 2,100 distinct 16 KB bodies pass 32 MB: the table starts over, and the first body gets a new name.
+    for (let i = 0; i < 2100; i++) names.nameFor(Buffer.concat([Buffer.from(`select ${i}`), Buffer.alloc(16 * 1024 - 12, 0x20)]));
+    expect(names.nameFor(small)).not.toBe(first);
+  });
+
+  test("a client's statements are limited by count and bytes; replacing or closing one gives its bytes back", () => {
+    const statements = new ClientStatements();
+    const sized = (name: string, bytes: number): ClientStatement => ({ ...statement(name, "pf_1"), body: Buffer.alloc(bytes) });
+    expect(statements.set("a", sized("a", MAX_CLIENT_STATEMENT_BYTES - 10))).toBe(true);
+    expect(statements.set("b", sized("b", 11))).toBe(false);
+    expect(statements.get("b")).toBeUndefined();
+    expect(statements.set("a", sized("a", 10))).toBe(true);
+    expect(statements.set("b", sized("b", MAX_CLIENT_STATEMENT_BYTES - 10))).toBe(true);
+    statements.delete("b");
+    for (let i = 1; i < MAX_CLIENT_STATEMENTS; i++) expect(statements.set(`s${i}`, sized(`s${i}`, 1))).toBe(true);
+    expect(statements.set("one-too-many", sized("one-too-many", 1))).toBe(false);
+    expect(statements.set("s1", sized("s1", 2))).toBe(true);
   });
 });
