@@ -3,7 +3,7 @@
  * admin view, and writes the trial report when it stops.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { connect as netConnect, createServer, type Server } from "node:net";
+import { createServer } from "node:net";
 import { createSecureContext, type SecureContext } from "node:tls";
 import type { Analysis, Report } from "@proxyfit/assessor";
 import { loadRulebook } from "@proxyfit/assessor/rules";
@@ -14,12 +14,12 @@ import type { ClientServices } from "./client/services.js";
 import { ConfigError, fetchSecrets, type HostPort, type ProxySettings, readUsersFile } from "./config/index.js";
 import { type LogSink, ProxyLog } from "./logging/log.js";
 import { EmfReporter, type GaugeValues, ProxyMetrics, renderPrometheus } from "./metrics/index.js";
-import { cancelRequest } from "./protocol/serialize.js";
 import { DatabaseConnection } from "./pool/database-connection.js";
 import { type BorrowRequest, type GroupSnapshot, Pool } from "./pool/pool.js";
 import { StatementNames } from "./pool/prepared-statements.js";
 import { TrialRecorder } from "./report/trial-recorder.js";
 import { type AdminServer, startAdminServer } from "./admin/admin-server.js";
+import { listen } from "./listen.js";
 
 export interface StartOptions {
   /** Where log lines go; default stderr. */
@@ -84,17 +84,6 @@ function tlsContext(settings: ProxySettings): SecureContext | undefined {
   } catch (error) {
     throw new ConfigError([`tls_cert / tls_key: cannot load ${settings.tlsCertFile} and ${settings.tlsKeyFile}: ${(error as Error).message}`]);
   }
-}
-
-function listen(server: Server, address: HostPort): Promise<HostPort> {
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: address.host, port: address.port, backlog: 8192 }, () => {
-      server.off("error", reject);
-      const bound = server.address();
-      resolve(typeof bound === "object" && bound ? { host: address.host, port: bound.port } : address);
-    });
-  });
 }
 
 export async function startProxy(settings: ProxySettings, options: StartOptions = {}): Promise<TrialProxy> {
@@ -194,10 +183,9 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
     },
     cancel(processId, secretKey) {
       const client = clients.get(processId);
-      const db = client?.secretKey === secretKey ? client.db : undefined;
-      if (!db) return;
-      const socket = netConnect({ host: target.host, port: target.port }, () => socket.end(cancelRequest(db.processId, db.secretKey)));
-      socket.on("error", () => socket.destroy());
+      // Only a request of the client's own: once it is answered the connection may already serve someone else.
+      const db = client?.secretKey === secretKey ? client.requestRunsOn : undefined;
+      if (db) pool.cancelQuery(db);
     },
   };
 
@@ -207,8 +195,6 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
     allSockets.add(client);
     socket.once("close", () => allSockets.delete(client));
   });
-  server.on("error", (error) => log.write("ERROR", `listener: ${error.message}`));
-  const address = await listen(server, settings.listen);
 
   const gauges = (): GaugeValues => {
     let borrowed = 0;
@@ -248,6 +234,36 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
       pinReason: client.pinnedBy?.reason,
     }));
 
+  // Both listeners are bound before anything runs; if either cannot bind, nothing is left running.
+  let address: HostPort;
+  let admin: AdminServer | undefined;
+  try {
+    address = await listen(server, settings.listen, "clients", 8192);
+    if (settings.admin) {
+      admin = await startAdminServer(settings.admin, {
+        prometheus,
+        pools,
+        clients: clientList,
+        status: () => ({
+          proxyName: settings.proxyName,
+          listen: address,
+          target: `${target.host}:${target.port}/${target.database}`,
+          profile: settings.profile,
+          targetMaxConnections,
+          maxConnections,
+          gauges: gauges(),
+          pinReasons: pinReasonCounts(clients),
+        }),
+      });
+    }
+  } catch (error) {
+    server.close();
+    for (const client of allSockets) client.fatal("57P01", "terminating connection because the proxy failed to start");
+    await pool.close();
+    throw error;
+  }
+  server.on("error", (error) => log.write("ERROR", `listener: ${error.message}`));
+
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, task: () => void) => {
     const timer = setInterval(task, ms);
@@ -278,24 +294,6 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
     every(settings.emfIntervalMs, () => write(emf.line(gauges())));
   }
 
-  let admin: AdminServer | undefined;
-  if (settings.admin) {
-    admin = await startAdminServer(settings.admin, {
-      prometheus,
-      pools,
-      clients: clientList,
-      status: () => ({
-        proxyName: settings.proxyName,
-        listen: address,
-        target: `${target.host}:${target.port}/${target.database}`,
-        profile: settings.profile,
-        targetMaxConnections,
-        maxConnections,
-        gauges: gauges(),
-        pinReasons: pinReasonCounts(clients),
-      }),
-    });
-  }
   log.write(
     "INFO",
     `listening on ${address.host}:${address.port}; target ${target.host}:${target.port} max_connections ${targetMaxConnections}, pool limit ${maxConnections}; profile ${settings.profile}; client auth ${settings.clientPasswordAuthType}`,

@@ -4,6 +4,7 @@
  */
 import { createServer } from "node:http";
 import type { HostPort } from "../config/index.js";
+import { listen } from "../listen.js";
 
 export interface AdminViews {
   prometheus(): string;
@@ -24,7 +25,7 @@ export const ADMIN_ROUTES: Readonly<Record<string, string>> = {
   "/clients": "one entry per client connection: user, database, application, state, borrowed connection, pin reason",
 };
 
-export function startAdminServer(address: HostPort, views: AdminViews): Promise<AdminServer> {
+export async function startAdminServer(address: HostPort, views: AdminViews): Promise<AdminServer> {
   const server = createServer((request, response) => {
     const path = (request.url ?? "/").split("?")[0];
     if (request.method !== "GET" && request.method !== "HEAD") {
@@ -51,18 +52,13 @@ export function startAdminServer(address: HostPort, views: AdminViews): Promise<
         response.writeHead(404, { "content-type": "application/json" }).end(`${JSON.stringify({ error: `no route ${path}`, routes: ADMIN_ROUTES })}\n`);
     }
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(address.port, address.host, () => {
-      const bound = server.address();
-      resolve({
-        address: { host: address.host, port: typeof bound === "object" && bound ? bound.port : address.port },
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  const bound = await listen(server, address, "admin");
+  return {
+    address: bound,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
 }

@@ -165,6 +165,11 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     return this.state === "pinned";
   }
 
+  /** The database connection this client's request runs on now: a request sent and not yet fully answered. */
+  get requestRunsOn(): DatabaseConnection | undefined {
+    return (this.state === "borrowed" || this.state === "pinned") && this.pending.length > 0 ? this.db : undefined;
+  }
+
   private listen(socket: Socket): void {
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
@@ -909,7 +914,11 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     if (previous === "borrowing") this.services.pool.cancel(this.borrowRequest!, this.onBorrowed);
     this.held.clear();
     const db = this.db;
-    if (db) this.beginCleanup(db, previous === "pinned");
+    if (!db) return;
+    // A client that leaves mid-request would leave its query running on the backend (PostgreSQL notices a lost
+    // client only when it next reads or writes): cancel it first, as the backend's own client is gone.
+    if (this.pending.length > 0) this.services.pool.cancelQuery(db);
+    this.beginCleanup(db, previous === "pinned");
   }
 
   private flushAndEnd(): void {

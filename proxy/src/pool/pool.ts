@@ -7,6 +7,7 @@
 import { performance } from "node:perf_hooks";
 import type { UserCredential } from "../auth/index.js";
 import { eventClock } from "../event-clock.js";
+import { CancelRequests } from "./cancel-requests.js";
 import { type ConnectOptions, DatabaseConnection, DatabaseError } from "./database-connection.js";
 
 export interface PoolKey {
@@ -93,7 +94,7 @@ const MAX_BACKOFF_MS = 5000;
 export class Pool {
   /** By user, then database: two lookups of strings the callers keep, instead of building a key per borrow. */
   private readonly groups = new Map<string, Map<string, Group>>();
-  /** The same groups as a list (never shrinks): the loops that run on every borrow and release allocate nothing. */
+  /** The same groups as a list: the loops that run on every borrow and release allocate nothing. */
   private readonly groupList: Group[] = [];
   private lastGroup: Group | undefined;
   /** The group of each open connection, so a release needs no lookup by name. */
@@ -101,13 +102,18 @@ export class Pool {
   private total = 0;
   private closing = false;
   private readonly reaper: NodeJS.Timeout;
+  private readonly cancels: CancelRequests;
   /** Every connection, for metrics and the admin view. */
   readonly connections = new Set<DatabaseConnection>();
   /** Highest number of connections open at once. */
   peakConnections = 0;
 
   constructor(private readonly options: PoolOptions) {
-    this.reaper = setInterval(() => this.reapIdle(), 1000);
+    this.cancels = new CancelRequests(options.connect);
+    this.reaper = setInterval(() => {
+      this.reapIdle();
+      this.removeEmptyGroups();
+    }, 1000);
     this.reaper.unref();
   }
 
@@ -160,8 +166,12 @@ export class Pool {
     this.grow(group, request);
   }
 
-  /** Gives back a connection that is idle (ReadyForQuery "I") and clean. */
+  /** Gives back a connection that is idle (ReadyForQuery "I") and clean; held back while a cancel to it is in flight. */
   release(connection: DatabaseConnection): void {
+    if (this.cancels.holds(connection, () => this.release(connection))) {
+      connection.owner = undefined;
+      return;
+    }
     const group = this.groupOf.get(connection) ?? this.group({ user: connection.user, database: connection.options.database });
     connection.owner = undefined;
     if (this.closing || connection.state === "closed") {
@@ -169,6 +179,14 @@ export class Pool {
       return;
     }
     this.place(group, connection);
+  }
+
+  /**
+   * Forwards a CancelRequest for the query running on a borrowed connection. Its borrower must know that query is its
+   * own; the connection goes to no one else until the cancel is delivered.
+   */
+  cancelQuery(connection: DatabaseConnection): void {
+    this.cancels.send(connection);
   }
 
   /** Closes a connection that cannot be reused (mid-protocol when its client left, or it failed a reset). */
@@ -331,6 +349,27 @@ export class Pool {
         idle--;
       }
     }
+  }
+
+  /**
+   * Forgets the groups left with nothing: no connection open or being opened, no waiter, no retry pending (a login to
+   * a database or user that does not exist leaves one). A group is made again on its next borrow. Done here, once a
+   * second, rather than where a group empties: connections close synchronously inside loops over the groups.
+   */
+  private removeEmptyGroups(): void {
+    let kept = 0;
+    for (const group of this.groupList) {
+      if (group.size > 0 || group.waiters.length > 0 || group.retryTimer !== undefined) {
+        this.groupList[kept++] = group;
+        continue;
+      }
+      clearTimeout(group.timeoutTimer);
+      const byDatabase = this.groups.get(group.user);
+      byDatabase?.delete(group.database);
+      if (byDatabase?.size === 0) this.groups.delete(group.user);
+      if (this.lastGroup === group) this.lastGroup = undefined;
+    }
+    this.groupList.length = kept;
   }
 
   /** Drops idle connections: after a failover they point at a server that is gone. */
