@@ -1,0 +1,47 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+
+/** `proxyfit proxy` as a user runs it: the built command, start-up failures. */
+const ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
+const BIN = join(ROOT, "cli/bin/proxyfit.js");
+const TARGET = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** Runs the command to its end; a proxy left running would be killed at the timeout and fail the test. */
+function proxyfit(...args: string[]): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      const failed = error as (Error & { code?: number; signal?: string }) | null;
+      done({ code: failed ? (failed.code ?? null) : 0, signal: failed?.signal ?? null, stdout, stderr });
+    });
+  });
+}
+
+let busy: Server;
+let busyPort: number;
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, "proxy/dist/cli/index.js"))) throw new Error("build first: npm run build");
+  busy = createServer();
+  await new Promise<void>((listening) => busy.listen(0, "127.0.0.1", listening));
+  busyPort = (busy.address() as { port: number }).port;
+});
+afterAll(async () => {
+  await new Promise((closed) => busy.close(closed));
+});
+
+describe("proxyfit proxy with a listener that cannot bind", () => {
+  test.each([
+    ["admin", ["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:BUSY"]],
+    ["clients", ["--listen", "127.0.0.1:BUSY", "--admin", "127.0.0.1:0"]],
+  ])("a busy %s port: exit status 2, one line naming the address, nothing left running", async (role, flags) => {
+    const args = flags.map((flag) => flag.replace("BUSY", String(busyPort)));
+    const result = await proxyfit("proxy", "--target", TARGET, ...args);
+    expect(result.signal).toBeNull();
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`proxyfit proxy: cannot listen on 127.0.0.1:${busyPort} (${role}): address already in use\n`);
+    expect(result.stdout).toBe("");
+  });
+});
