@@ -73,6 +73,8 @@ const MAX_AUTH_MESSAGE_BYTES = 65_536 + 5;
 /** How long a connection may take to clean up after its client left before it is closed instead. */
 const CLEANUP_TIMEOUT_MS = 5000;
 const LOGIN_TIMEOUT_MS = 60_000;
+/** What a client may have held while it waits for a connection (or to log in) before it is read no further. */
+const MAX_HELD_BYTES = 1024 * 1024;
 
 /** Describe's target byte for a portal. */
 const DESCRIBE_PORTAL = 0x50;
@@ -134,6 +136,8 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   private cleanupTimer: NodeJS.Timeout | undefined;
   private resetDone = false;
   private loginTimer: NodeJS.Timeout | undefined;
+  /** Reading stopped because too much is held (see flush). */
+  private heldPaused = false;
   private readonly onBorrowed: BorrowCallback = (error, connection) => this.borrowed(error, connection);
   /** Where held messages go once a connection is borrowed (made once: it runs for most transactions under load). */
   private readonly heldToDatabase = {
@@ -874,6 +878,14 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   // Flushing and closing.
 
   private flush(): void {
+    if (this.held.bytes > MAX_HELD_BYTES) {
+      // A client that keeps sending while it waits for a connection is read no further until it has one.
+      if (!this.heldPaused) this.socket.pause();
+      this.heldPaused = true;
+    } else if (this.heldPaused && this.held.empty) {
+      this.heldPaused = false;
+      this.socket.resume();
+    }
     if (!this.toDatabase.empty) {
       const db = this.db;
       if (!db) this.toDatabase.clear();

@@ -27,13 +27,20 @@ export class HeldMessages {
   private chunk: Buffer | undefined;
   private start = 0;
   private end = 0;
+  /** Bytes held in all. */
+  private held = 0;
 
   get empty(): boolean {
     return this.chunk === undefined && this.count === 0;
   }
 
+  get bytes(): number {
+    return this.held;
+  }
+
   /** Holds a whole message, bytes [start, end) of `chunk`. */
   message(chunk: Buffer, start: number, end: number): void {
+    this.held += end - start;
     if (this.chunk === chunk && this.end === start) {
       this.end = end;
       return;
@@ -46,6 +53,7 @@ export class HeldMessages {
 
   /** Holds a piece of a streamed message (a copy: the read it came in is not kept). */
   piece(bytes: Buffer, last: boolean): void {
+    this.held += bytes.length;
     this.seal();
     this.add(Buffer.from(bytes), last ? LAST_PIECE : PIECE);
   }
@@ -91,6 +99,7 @@ export class HeldMessages {
   private forget(count: number): void {
     for (let i = 0; i < count; i++) this.runs[i] = EMPTY;
     this.count = 0;
+    this.held = 0;
   }
 
   private seal(): void {

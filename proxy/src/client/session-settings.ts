@@ -56,9 +56,14 @@ function sameSettings(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, str
   return true;
 }
 
-/** Distinct settings remembered; past this many (clients that each send their own) the memory starts over. */
+/**
+ * Distinct settings remembered, and their keys' summed length; past either (clients that each send their own) the
+ * memory starts over. A startup packet is at most 10,000 bytes, so no one entry is large.
+ */
 const MAX_SHARED_SETTINGS = 1000;
+const MAX_SHARED_CHARS = 1024 * 1024;
 const shared = new Map<string, ReadonlyMap<string, string>>();
+let sharedChars = 0;
 
 /**
  * One map for every client with the same settings, so a borrow can tell by identity that a connection already has
@@ -70,7 +75,11 @@ export function sharedSettings(settings: ReadonlyMap<string, string>): ReadonlyM
   const key = [...settings].map(([name, value]) => `${name}\0${value}`).sort().join("\0");
   const known = shared.get(key);
   if (known) return known;
-  if (shared.size >= MAX_SHARED_SETTINGS) shared.clear();
+  if (shared.size >= MAX_SHARED_SETTINGS || sharedChars + key.length > MAX_SHARED_CHARS) {
+    shared.clear();
+    sharedChars = 0;
+  }
   shared.set(key, settings);
+  sharedChars += key.length;
   return settings;
 }
