@@ -95,7 +95,7 @@ export class MessageFramer {
     const end = buf.length;
     while (pos < end) {
       if (end - pos < HEADER_BYTES) {
-        this.keep(buf.subarray(pos), HEADER_BYTES);
+        this.keep(this.rest(buf, pos), HEADER_BYTES);
         return;
       }
       const type = buf[pos]!;
@@ -111,9 +111,17 @@ export class MessageFramer {
         this.startStream(buf.subarray(pos));
         return;
       }
-      this.keep(buf.subarray(pos), total);
+      this.keep(this.rest(buf, pos), total);
       return;
     }
+  }
+
+  /**
+   * The start of an incomplete message, bytes [pos, end) of `buf`: a view, unless `buf` is a large joined message
+   * the rest would otherwise keep alive (a client that sends 50 MB and then a few bytes must not hold the 50 MB).
+   */
+  private rest(buf: Buffer, pos: number): Buffer {
+    return buf.length > STREAM_ABOVE_BYTES && pos > buf.length / 2 ? Buffer.from(buf.subarray(pos)) : buf.subarray(pos);
   }
 
   private startStream(head: Buffer): Buffer {
