@@ -632,7 +632,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     };
     // A client that re-Parses a name it did not close gets it replaced, not an error: no well-behaved driver does it.
     if (!this.statements.set(parse.statementName, statement)) {
-      this.fatal("53400", `too many prepared statements: a client may keep ${MAX_CLIENT_STATEMENTS} of at most ${MAX_CLIENT_STATEMENT_BYTES >> 20} MB in all`);
+      this.fatal("53400", `too many prepared statements: a client may keep at most ${MAX_CLIENT_STATEMENTS}, of ${MAX_CLIENT_STATEMENT_BYTES >> 20} MB in all`);
       return;
     }
     this.prepareOnDatabase(statement, "forward", () => {

@@ -17,7 +17,7 @@ export class CancelRequests {
   /** Cancels in flight per connection. */
   private readonly inFlight = new Map<DatabaseConnection, number>();
   /** What to do with a connection given back while a cancel to it was in flight, once the last is delivered. */
-  private readonly held = new Map<DatabaseConnection, () => void>();
+  private readonly held = new Map<DatabaseConnection, (connection: DatabaseConnection) => void>();
 
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -43,7 +43,7 @@ export class CancelRequests {
    * True when a cancel to `connection` is in flight: `then` runs once it is delivered (the caller hands the
    * connection on then). A connection is held for one `then` at a time: it has one owner.
    */
-  holds(connection: DatabaseConnection, then: () => void): boolean {
+  holds(connection: DatabaseConnection, then: (connection: DatabaseConnection) => void): boolean {
     if (this.inFlight.size === 0 || !this.inFlight.has(connection)) return false;
     this.held.set(connection, then);
     return true;
@@ -58,6 +58,6 @@ export class CancelRequests {
     this.inFlight.delete(connection);
     const then = this.held.get(connection);
     this.held.delete(connection);
-    then?.();
+    then?.(connection);
   }
 }

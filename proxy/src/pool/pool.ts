@@ -168,7 +168,7 @@ export class Pool {
 
   /** Gives back a connection that is idle (ReadyForQuery "I") and clean; held back while a cancel to it is in flight. */
   release(connection: DatabaseConnection): void {
-    if (this.cancels.holds(connection, () => this.release(connection))) {
+    if (this.cancels.holds(connection, this.releaseAfterCancel)) {
       connection.owner = undefined;
       return;
     }
@@ -180,6 +180,12 @@ export class Pool {
     }
     this.place(group, connection);
   }
+
+  /** A cancel's delivery is an event of its own (its socket closing): the hand-over it allows is timed from it. */
+  private readonly releaseAfterCancel = (connection: DatabaseConnection): void => {
+    eventClock.mark();
+    this.release(connection);
+  };
 
   /**
    * Forwards a CancelRequest for the query running on a borrowed connection. Its borrower must know that query is its
