@@ -144,7 +144,7 @@ export class SessionTracker {
       case "parse":
       case "prepare":
         if (event.protocol === "extended" || event.kind === "parse") {
-          session.parsedNames.add(event.statementName ?? "");
+          rememberParsed(session, event.statementName ?? "");
           this.record(session, event, { text, via: "parse", statementName: event.statementName ?? "" });
         } else {
           this.record(session, event, { text, via: "simple" });
@@ -157,7 +157,7 @@ export class SessionTracker {
         // Logs written with log_statement=all show only the execute of an extended-protocol statement; its Parse
         // happened all the same, and pins under the pre-2023 profile.
         if (event.protocol !== "simple" && !session.parsedNames.has(event.statementName ?? "")) {
-          session.parsedNames.add(event.statementName ?? "");
+          rememberParsed(session, event.statementName ?? "");
           this.record(session, event, { text, via: "parse", statementName: event.statementName ?? "" }, true);
         }
         this.runStatement(session, event, { text, via: "execute", statementName: event.statementName ?? "" });
@@ -284,6 +284,18 @@ export class SessionTracker {
     if (!session.authorized && session.statements === 0 && session.startFrom === "connection") return;
     this.onClose(toReport(session, end, endFrom, this.times, this.names), session);
   }
+}
+
+/**
+ * Statement names remembered per session. A client that prepares and closes new names for ever (the trial proxy sees
+ * every one) would otherwise grow its session without bound; forgetting them costs at most a protocol finding counted
+ * again for an Execute whose Parse was forgotten.
+ */
+const MAX_PARSED_NAMES = 10_000;
+
+function rememberParsed(session: OpenSession, name: string): void {
+  if (session.parsedNames.size >= MAX_PARSED_NAMES) session.parsedNames.clear();
+  session.parsedNames.add(name);
 }
 
 /** Longer texts are not memoized (see LastTextFacts.remember). */

@@ -120,3 +120,19 @@ describe("SessionTracker", () => {
     expect(sessions).toEqual([]);
   });
 });
+
+describe("SessionTracker memory", () => {
+  it("a session that prepares new statement names for ever keeps at most 10,000 of them", () => {
+    let largest = 0;
+    const tracker = new SessionTracker("postgresql", classify, (_report, state) => {
+      largest = Math.max(largest, state.parsedNames.size);
+    });
+    tracker.add(event("connection_authorized", 7, 1000, { user: "app", database: "shop" }));
+    for (let i = 0; i < 25_000; i++) {
+      tracker.add(event("parse", 7, 1001 + i, { statement: "SELECT 1", protocol: "extended", statementName: `s${i}` }));
+    }
+    tracker.finish();
+    expect(largest).toBeGreaterThan(0);
+    expect(largest).toBeLessThanOrEqual(10_000);
+  });
+});
