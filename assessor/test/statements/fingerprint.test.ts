@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { loadStatementFingerprinter } from "../../src/rules/index.js";
+import { MAX_FINGERPRINTED_LENGTH } from "../../src/statements/fingerprint.js";
 
 describe("MySQL fingerprints (lexical, pt-query-digest style)", async () => {
   const fingerprint = await loadStatementFingerprinter("mysql");
@@ -61,4 +62,21 @@ describe("PostgreSQL fingerprints (libpg-query)", async () => {
 
 test("an unknown engine is named in the error", async () => {
   await expect(loadStatementFingerprinter("oracle" as "mysql")).rejects.toThrow('Unknown engine "oracle"');
+});
+
+describe("statements over 16 KB", () => {
+  const rows = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `($${from + i})`).join(",");
+
+  test.each(["postgresql", "mysql"] as const)("%s: fingerprinted by the lexical form of their first 16 KB, marked as cut", async (engine) => {
+    const fingerprint = await loadStatementFingerprinter(engine);
+    const long = `insert into test (x) values ${rows(50_000)}`;
+    const result = fingerprint(long);
+    expect(long.length).toBeGreaterThan(MAX_FINGERPRINTED_LENGTH * 20);
+    expect(result.normalized.startsWith("insert into test")).toBe(true);
+    expect(result.normalized.endsWith(" ...")).toBe(true);
+    expect(result.normalized.length).toBeLessThan(MAX_FINGERPRINTED_LENGTH + 10);
+    // Same first 16 KB, different tails: one group, as the report shows no more of them.
+    expect(fingerprint(`${long},($0)`).fingerprint).toBe(result.fingerprint);
+    expect(fingerprint("insert into test (x) values ($1)").fingerprint).not.toBe(result.fingerprint);
+  });
 });
