@@ -17,6 +17,7 @@ import type { ClientAuthExchange, UserCredential } from "../auth/index.js";
 import { eventClock } from "../event-clock.js";
 import {
   MAX_STARTUP_BYTES,
+  frontendMessageError,
   ProtocolError,
   parseBind,
   type FunctionCallMessage,
@@ -138,7 +139,14 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   private loginTimer: NodeJS.Timeout | undefined;
   /** Reading stopped because too much is held (see flush). */
   private heldPaused = false;
-  private readonly onBorrowed: BorrowCallback = (error, connection) => this.borrowed(error, connection);
+  private readonly onBorrowed: BorrowCallback = (error, connection) => {
+    // The pool calls this from another connection's ReadyForQuery or a connect: a failure here is this client's alone.
+    try {
+      this.borrowed(error, connection);
+    } catch (failure) {
+      this.internalFailure(failure);
+    }
+  };
   /** Where held messages go once a connection is borrowed (made once: it runs for most transactions under load). */
   private readonly heldToDatabase = {
     message: (type: number, chunk: Buffer, start: number, end: number): boolean => {
@@ -359,14 +367,18 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       this.services.clients.set(this.id, this);
       this.services.metrics.count("ClientConnectionsSetupSucceeded");
       this.services.observer?.connected(this);
-      this.held.release({
-        message: (type, chunk, start, end) => {
-          this.message(type, chunk, start, end);
-          return this.state !== "closed";
-        },
-        // Pieces are held only while borrowing, never while logging in.
-        piece: () => true,
-      });
+      try {
+        this.held.release({
+          message: (type, chunk, start, end) => {
+            this.message(type, chunk, start, end);
+            return this.state !== "closed";
+          },
+          // Pieces are held only while borrowing, never while logging in.
+          piece: () => true,
+        });
+      } catch (failure) {
+        this.internalFailure(failure);
+      }
       this.flush();
     });
   }
@@ -374,6 +386,17 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   // Messages from the client.
 
   message(type: number, chunk: Buffer, start: number, end: number): void {
+    if (this.state === "authenticating") {
+      this.onAuthMessage(type, chunk.subarray(start, end));
+      return;
+    }
+    // Checked here, before the message is held or read: nothing malformed reaches the pool or a database.
+    const malformed = frontendMessageError(type, chunk, start, end);
+    if (malformed !== undefined) {
+      this.services.log.write("WARN", `[clientConnection=${this.id}] closing: ${malformed}`);
+      this.fatal("08P01", malformed);
+      return;
+    }
     switch (this.state) {
       case "borrowed":
       case "pinned":
@@ -385,9 +408,6 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       case "borrowing":
       case "logging-in":
         this.held.message(chunk, start, end);
-        return;
-      case "authenticating":
-        this.onAuthMessage(type, chunk.subarray(start, end));
         return;
       default:
         return;
@@ -855,7 +875,22 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
 
   private protocolFailure(error: unknown): void {
     if (error instanceof ProtocolError) this.fatal(error.code, error.message);
-    else this.fatal("XX000", `internal error: ${(error as Error).message}`);
+    else this.internalFailure(error);
+  }
+
+  /**
+   * A fault of the proxy's met while serving this client ends this client alone. Its connection is discarded: what
+   * was half done on it is unknown.
+   */
+  private internalFailure(error: unknown): void {
+    this.services.log.write("ERROR", `[clientConnection=${this.id}] internal error: ${error instanceof Error ? error.stack : String(error)}`);
+    const db = this.db;
+    if (db) {
+      this.db = undefined;
+      this.toDatabase.clear();
+      this.services.pool.discard(db, `internal error while serving client ${this.id}`);
+    }
+    this.fatal("XX000", `internal error: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   private fatalFrom(error: Error): void {
@@ -954,6 +989,8 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
       this.services.pool.discard(db, `cleanup after client ${this.id} left took longer than ${CLEANUP_TIMEOUT_MS} ms`);
     }, CLEANUP_TIMEOUT_MS);
     this.cleanupTimer.unref();
+    // Whole messages the client sent before it left go first: their answers are expected before the Sync's.
+    if (!this.toDatabase.empty) db.send(this.toDatabase);
     // Sync ends any extended-protocol request the client left unfinished; its ReadyForQuery tells the status.
     this.serverSkipping = false;
     this.inject(db, SYNC, "sync");

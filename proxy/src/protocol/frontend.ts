@@ -4,7 +4,7 @@
  * The ones read on every transaction also take the message where it lies in a larger chunk (`start`, `end`), so the
  * proxy needs no view of it.
  */
-import { StartupCode } from "./message-types.js";
+import { Frontend, StartupCode } from "./message-types.js";
 
 export class ProtocolError extends Error {
   constructor(
@@ -181,4 +181,172 @@ export function parseFunctionCall(chunk: Buffer, start = 0, end = chunk.length):
   need(2);
   if (offset + 2 !== end) throw new ProtocolError("FunctionCall has bytes after its result format");
   return { functionOid, args, formats };
+}
+
+/**
+ * Validators: each checks the exact layout of one message type, bytes [start, end) of `chunk` (header included), and
+ * returns what is wrong with it, or undefined. Every message of a logged-in client passes one where it is framed,
+ * before it is held or read, so the parse functions above only ever see well-formed messages. They run on every
+ * message: plain loops over the bytes, no allocation unless the message is malformed.
+ */
+export function frontendMessageError(type: number, chunk: Buffer, start: number, end: number): string | undefined {
+  const body = start + 5;
+  let problem: string | undefined;
+  switch (type) {
+    case Frontend.Query:
+    case Frontend.CopyFail:
+      problem = checkStringMessage(chunk, body, end);
+      break;
+    case Frontend.Parse:
+      problem = checkParse(chunk, body, end);
+      break;
+    case Frontend.Bind:
+      problem = checkBind(chunk, body, end);
+      break;
+    case Frontend.Describe:
+    case Frontend.Close:
+      problem = checkTargetMessage(chunk, body, end);
+      break;
+    case Frontend.Execute:
+      problem = checkExecute(chunk, body, end);
+      break;
+    case Frontend.Sync:
+    case Frontend.Flush:
+    case Frontend.Terminate:
+    case Frontend.CopyDone:
+      problem = body === end ? undefined : `has ${end - body} bytes of content, expected none`;
+      break;
+    case Frontend.FunctionCall:
+      problem = checkFunctionCall(chunk, body, end);
+      break;
+    case Frontend.CopyData:
+      return undefined;
+    default:
+      return `invalid frontend message type ${type}`;
+  }
+  return problem === undefined ? undefined : `invalid ${FRONTEND_MESSAGE_NAMES[type]} message: ${problem}`;
+}
+
+const FRONTEND_MESSAGE_NAMES: Record<number, string> = {
+  [Frontend.Query]: "Query",
+  [Frontend.CopyFail]: "CopyFail",
+  [Frontend.Parse]: "Parse",
+  [Frontend.Bind]: "Bind",
+  [Frontend.Describe]: "Describe",
+  [Frontend.Close]: "Close",
+  [Frontend.Execute]: "Execute",
+  [Frontend.Sync]: "Sync",
+  [Frontend.Flush]: "Flush",
+  [Frontend.Terminate]: "Terminate",
+  [Frontend.CopyDone]: "CopyDone",
+  [Frontend.FunctionCall]: "FunctionCall",
+};
+
+const NO_NUL = "string without its terminating NUL";
+const SHORT = "insufficient data left in message";
+const LEFT_OVER = "bytes left over after its last field";
+
+/** The offset just past the NUL that ends the string at `offset`, or -1 when no NUL comes before `end`. */
+function stringEnd(chunk: Buffer, offset: number, end: number): number {
+  // Names and most statements are short: a loop beats a call into the runtime; long texts are searched natively.
+  const stop = Math.min(end, offset + 64);
+  for (let i = offset; i < stop; i++) if (chunk[i] === 0) return i + 1;
+  if (stop === end) return -1;
+  const nul = chunk.indexOf(0, stop);
+  return nul < 0 || nul >= end ? -1 : nul + 1;
+}
+
+function uint16(chunk: Buffer, offset: number): number {
+  return (chunk[offset]! << 8) | chunk[offset + 1]!;
+}
+
+function int32(chunk: Buffer, offset: number): number {
+  return (chunk[offset]! << 24) | (chunk[offset + 1]! << 16) | (chunk[offset + 2]! << 8) | chunk[offset + 3]!;
+}
+
+/** Query, CopyFail: one string that ends exactly where the message does. */
+function checkStringMessage(chunk: Buffer, offset: number, end: number): string | undefined {
+  const next = stringEnd(chunk, offset, end);
+  if (next < 0) return NO_NUL;
+  return next === end ? undefined : LEFT_OVER;
+}
+
+/** Parse: statement name, query, int16 count, that many int32 type oids. */
+function checkParse(chunk: Buffer, offset: number, end: number): string | undefined {
+  let at = stringEnd(chunk, offset, end);
+  if (at < 0) return NO_NUL;
+  at = stringEnd(chunk, at, end);
+  if (at < 0) return NO_NUL;
+  if (at + 2 > end) return SHORT;
+  at += 2 + 4 * uint16(chunk, at);
+  if (at > end) return SHORT;
+  return at === end ? undefined : LEFT_OVER;
+}
+
+/** Bind: portal, statement, format codes, parameter values (each -1 or a length and that many bytes), result formats. */
+function checkBind(chunk: Buffer, offset: number, end: number): string | undefined {
+  let at = stringEnd(chunk, offset, end);
+  if (at < 0) return NO_NUL;
+  at = stringEnd(chunk, at, end);
+  if (at < 0) return NO_NUL;
+  at = skipInt16List(chunk, at, end);
+  if (at < 0) return SHORT;
+  at = skipValues(chunk, at, end);
+  if (at < 0) return at === BAD_LENGTH ? "a parameter length below -1" : SHORT;
+  at = skipInt16List(chunk, at, end);
+  if (at < 0) return SHORT;
+  return at === end ? undefined : LEFT_OVER;
+}
+
+/** Describe, Close: 'S' or 'P', then a name that ends exactly where the message does. */
+function checkTargetMessage(chunk: Buffer, offset: number, end: number): string | undefined {
+  if (offset >= end) return SHORT;
+  const target = chunk[offset];
+  if (target !== 0x53 && target !== 0x50) return `target must be 'S' or 'P', got byte ${target}`;
+  return checkStringMessage(chunk, offset + 1, end);
+}
+
+/** Execute: portal name, int32 row limit. */
+function checkExecute(chunk: Buffer, offset: number, end: number): string | undefined {
+  const at = stringEnd(chunk, offset, end);
+  if (at < 0) return NO_NUL;
+  if (at + 4 > end) return SHORT;
+  return at + 4 === end ? undefined : LEFT_OVER;
+}
+
+/** FunctionCall: int32 function oid, argument format codes, arguments, int16 result format. */
+function checkFunctionCall(chunk: Buffer, offset: number, end: number): string | undefined {
+  if (offset + 4 > end) return SHORT;
+  let at = skipInt16List(chunk, offset + 4, end);
+  if (at < 0) return SHORT;
+  at = skipValues(chunk, at, end);
+  if (at < 0) return at === BAD_LENGTH ? "an argument length below -1" : SHORT;
+  if (at + 2 > end) return SHORT;
+  return at + 2 === end ? undefined : LEFT_OVER;
+}
+
+/** Past an int16 count and that many int16 values; -1 when they overrun `end`. */
+function skipInt16List(chunk: Buffer, offset: number, end: number): number {
+  if (offset + 2 > end) return -1;
+  const next = offset + 2 + 2 * uint16(chunk, offset);
+  return next > end ? -1 : next;
+}
+
+const BAD_LENGTH = -2;
+
+/** Past an int16 count and that many values, each an int32 length (-1 for NULL) and its bytes; -1 when they overrun. */
+function skipValues(chunk: Buffer, offset: number, end: number): number {
+  if (offset + 2 > end) return -1;
+  const count = uint16(chunk, offset);
+  let at = offset + 2;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > end) return -1;
+    const length = int32(chunk, at);
+    at += 4;
+    if (length === -1) continue;
+    if (length < 0) return BAD_LENGTH;
+    at += length;
+    if (at > end) return -1;
+  }
+  return at;
 }
