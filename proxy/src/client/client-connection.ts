@@ -217,7 +217,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     this.startupChunks = [head];
     const length = head.readInt32BE(0);
     if (length < 8 || length > MAX_STARTUP_BYTES) {
-      this.fatal("08P01", `invalid length of startup packet: ${length}`);
+      this.dropStartup(`invalid length of startup packet: ${length}`);
       return;
     }
     if (head.length < length) return;
@@ -249,11 +249,25 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
         this.services.cancel(request.processId, request.secretKey);
         this.close();
         return;
+      case "invalid":
+        this.dropStartup(request.reason);
+        return;
       case "startup":
         this.beginLogin(request.parameters);
         if (rest.length > 0 && this.state !== "closed") this.onData(rest);
         return;
     }
+  }
+
+  /**
+   * Closes without a reply, as PostgreSQL and PgBouncer do for a packet that is not a startup packet at all (node-postgres's
+   * `connect(); end()` sends Terminate first): an error message would be read as the answer to a request never made.
+   */
+  private dropStartup(reason: string): void {
+    this.startupChunks = [];
+    this.startupBytes = 0;
+    this.services.log.write("INFO", `[clientConnection=${this.id}] closing: ${reason} (from ${this.address})`);
+    this.close();
   }
 
   private startTls(): void {
@@ -952,6 +966,9 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     const wasLoggedIn = this.services.clients.delete(this.id);
     const previous = this.state;
     this.state = "closed";
+    if (previous === "awaiting-startup" && this.startupBytes > 0) {
+      this.services.log.write("INFO", `[clientConnection=${this.id}] incomplete startup packet (from ${this.address})`);
+    }
     clearTimeout(this.loginTimer);
     this.flushAndEnd();
     if (wasLoggedIn) {

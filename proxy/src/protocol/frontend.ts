@@ -33,7 +33,9 @@ export type StartupRequest =
   | { kind: "startup"; protocolVersion: number; parameters: Map<string, string> }
   | { kind: "ssl" }
   | { kind: "gssenc" }
-  | { kind: "cancel"; processId: number; secretKey: number };
+  | { kind: "cancel"; processId: number; secretKey: number }
+  /** A packet PostgreSQL logs and drops without a reply (COMMERROR in its ProcessStartupPacket). */
+  | { kind: "invalid"; reason: string };
 
 /** `message` is the whole startup packet, length included. */
 export function parseStartupRequest(message: Buffer): StartupRequest {
@@ -42,7 +44,7 @@ export function parseStartupRequest(message: Buffer): StartupRequest {
   if (code === StartupCode.SSLRequest) return { kind: "ssl" };
   if (code === StartupCode.GSSENCRequest) return { kind: "gssenc" };
   if (code === StartupCode.CancelRequest) {
-    if (message.length !== 16) throw new ProtocolError("CancelRequest must be 16 bytes");
+    if (message.length !== 16) return { kind: "invalid", reason: "invalid length of cancel request packet" };
     return { kind: "cancel", processId: message.readInt32BE(8), secretKey: message.readInt32BE(12) };
   }
   const major = code >>> 16;
@@ -50,14 +52,16 @@ export function parseStartupRequest(message: Buffer): StartupRequest {
     throw new ProtocolError(`unsupported frontend protocol ${major}.${code & 0xffff}: server supports 3.0`, "0A000");
   }
   const parameters = new Map<string, string>();
+  // Name and value pairs, then a NUL as the packet's very last byte (PostgreSQL's words for anything else).
   let offset = 8;
-  while (offset < message.length) {
-    if (message[offset] === 0) break;
-    const name = readCString(message, offset);
-    const value = readCString(message, name.next);
-    parameters.set(name.value, value.value);
-    offset = value.next;
+  while (offset < message.length && message[offset] !== 0) {
+    const nameEnd = message.indexOf(0, offset);
+    const valueEnd = nameEnd < 0 ? -1 : message.indexOf(0, nameEnd + 1);
+    if (valueEnd < 0) break;
+    parameters.set(message.toString("utf8", offset, nameEnd), message.toString("utf8", nameEnd + 1, valueEnd));
+    offset = valueEnd + 1;
   }
+  if (offset !== message.length - 1) throw new ProtocolError("invalid startup packet layout: expected terminator as last byte");
   return { kind: "startup", protocolVersion: code, parameters };
 }
 
@@ -214,7 +218,7 @@ export function frontendMessageError(type: number, chunk: Buffer, start: number,
     case Frontend.Flush:
     case Frontend.Terminate:
     case Frontend.CopyDone:
-      problem = body === end ? undefined : `has ${end - body} bytes of content, expected none`;
+      problem = body === end ? undefined : `length ${end - start - 1}, expected 4`;
       break;
     case Frontend.FunctionCall:
       problem = checkFunctionCall(chunk, body, end);
