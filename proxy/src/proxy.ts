@@ -278,7 +278,7 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
     for (const client of clients.values()) {
       if (now - client.lastActivity >= settings.idleClientTimeoutMs) {
         client.fatal("57P05", `terminating connection due to idle_client_timeout (${settings.idleClientTimeoutMs / 1000} s)`);
-      }
+      } else client.enforceMessageTimeout(now);
     }
     const g = gauges();
     recorder?.sample({

@@ -28,7 +28,7 @@ import {
   parseTarget,
   type ParseMessage,
 } from "../protocol/frontend.js";
-import { type FrameSink, MessageFramer } from "../protocol/message-framer.js";
+import { type FrameSink, type FramerOptions, MessageFramer } from "../protocol/message-framer.js";
 import { Backend, Frontend } from "../protocol/message-types.js";
 import { OutputBatch } from "../protocol/output-batch.js";
 import {
@@ -108,7 +108,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   private exchange: ClientAuthExchange | undefined;
   private startupChunks: Buffer[] = [];
   private startupBytes = 0;
-  private readonly framerOptions = { mustRead: mustReadFromClient, maxMessageBytes: MAX_AUTH_MESSAGE_BYTES };
+  private readonly framerOptions: FramerOptions = { mustRead: mustReadFromClient, maxMessageBytes: MAX_AUTH_MESSAGE_BYTES };
   private readonly framer = new MessageFramer(this, this.framerOptions);
   private readonly toDatabase = new OutputBatch();
   private readonly toClient = new OutputBatch();
@@ -167,6 +167,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   ) {
     this.address = socket.remoteAddress ?? "";
     this.lastActivity = services.clock.now;
+    this.framerOptions.clock = services.clock;
     services.metrics.count("ClientConnectionsReceived");
     this.listen(socket);
     this.loginTimer = setTimeout(() => this.fatal("08006", "login took too long (60 s)"), LOGIN_TIMEOUT_MS);
@@ -180,6 +181,20 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   /** The database connection this client's request runs on now: a request sent and not yet fully answered. */
   get requestRunsOn(): DatabaseConnection | undefined {
     return (this.state === "borrowed" || this.state === "pinned") && this.pending.length > 0 ? this.db : undefined;
+  }
+
+  /**
+   * Closes the client if it holds a database connection and began a message longer than client_message_timeout ago:
+   * a client that drips a message holds its connection for as long as it likes otherwise. What it sent of the message
+   * never reached the database (only CopyData is passed on in pieces, and then the connection is discarded).
+   */
+  enforceMessageTimeout(now: number): void {
+    if (this.state !== "borrowed" && this.state !== "pinned") return;
+    const since = this.framer.incompleteSince;
+    const timeoutMs = this.services.settings.clientMessageTimeoutMs;
+    if (since === undefined || now - since < timeoutMs) return;
+    this.services.log.write("WARN", `[clientConnection=${this.id}] closing: a message took longer than client_message_timeout to arrive`);
+    this.fatal("08P01", `terminating connection because the client took longer than client_message_timeout (${timeoutMs / 1000} s) to send a message`);
   }
 
   private listen(socket: Socket): void {

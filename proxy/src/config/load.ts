@@ -230,6 +230,7 @@ export function loadSettings(sources: SettingSources): ProxySettings {
     maxIdleConnectionsPercent: idlePercent,
     connectionBorrowTimeoutMs: get<number>("connection_borrow_timeout") * 1000,
     idleClientTimeoutMs: get<number>("idle_client_timeout") * 1000,
+    clientMessageTimeoutMs: get<number>("client_message_timeout") * 1000,
     initQuery: get<string | undefined>("init_query"),
     requireTls: get<boolean>("require_tls"),
     tlsCertFile: cert,

@@ -27,6 +27,7 @@ export interface ProxySettings {
   maxIdleConnectionsPercent: number;
   connectionBorrowTimeoutMs: number;
   idleClientTimeoutMs: number;
+  clientMessageTimeoutMs: number;
   initQuery: string | undefined;
   requireTls: boolean;
   tlsCertFile: string | undefined;
@@ -103,6 +104,15 @@ export const SETTINGS: readonly SettingDefinition[] = [
     min: 1,
     max: 28800,
     description: "A client connection that sends nothing for this long is closed.",
+  },
+  {
+    name: "client_message_timeout",
+    kind: "seconds",
+    default: "30",
+    min: 1,
+    max: 3600,
+    description:
+      "A client that holds a database connection (in a transaction, or pinned) and has begun a message must finish it within this time, or it is closed and its connection cleaned up.",
   },
   { name: "init_query", kind: "string", description: "SQL run on every new database connection, e.g. SET statements." },
   { name: "require_tls", kind: "boolean", default: "false", description: "Refuse clients that do not use TLS." },

@@ -21,6 +21,8 @@ export interface FramerOptions {
   mustRead: (type: number) => boolean;
   /** Largest message accepted, header included. */
   maxMessageBytes: number;
+  /** Read when a message begins without being complete, for `incompleteSince`. */
+  clock?: { readonly now: number };
 }
 
 /** Messages up to this size are always delivered whole, even when the proxy does not read them. */
@@ -36,6 +38,8 @@ export class MessageFramer {
   private streamType = 0;
   private streamRemaining = 0;
   private broken = false;
+  /** When the message now incomplete began to arrive (by options.clock). */
+  private startedAt = 0;
 
   constructor(
     private readonly sink: FrameSink,
@@ -45,6 +49,11 @@ export class MessageFramer {
   /** True while the peer is in the middle of a message. */
   get midMessage(): boolean {
     return this.pendingBytes > 0 || this.streamRemaining > 0;
+  }
+
+  /** When the peer began the message it is in the middle of, by options.clock; undefined between messages. */
+  get incompleteSince(): number | undefined {
+    return this.midMessage ? this.startedAt : undefined;
   }
 
   push(chunk: Buffer): void {
@@ -95,6 +104,7 @@ export class MessageFramer {
     const end = buf.length;
     while (pos < end) {
       if (end - pos < HEADER_BYTES) {
+        this.startedAt = this.options.clock?.now ?? 0;
         this.keep(this.rest(buf, pos), HEADER_BYTES);
         return;
       }
@@ -107,6 +117,7 @@ export class MessageFramer {
         if (this.broken) return;
         continue;
       }
+      this.startedAt = this.options.clock?.now ?? 0;
       if (!this.options.mustRead(type) && total > STREAM_ABOVE_BYTES) {
         this.startStream(buf.subarray(pos));
         return;
