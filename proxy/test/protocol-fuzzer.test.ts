@@ -164,8 +164,14 @@ const client = fc.record({
   secondDatabase: fc.boolean(),
   startup,
   messages: fc.array(message, { minLength: 1, maxLength: 5 }),
-  // A well-formed request after the fuzz, so a client the proxy kept talks to it again.
-  trailer: fc.boolean(),
+  // After the fuzz, a well-formed request (a client the proxy kept talks to it again), a Terminate (it leaves, maybe
+  // while the request runs), both, or nothing (it goes quiet, maybe in the middle of a message).
+  trailer: fc.constantFrom(
+    Buffer.alloc(0),
+    frame("Q", cstr("select 1")),
+    Buffer.concat([frame("Q", cstr("select 1")), frame("X")]),
+    frame("X"),
+  ),
 });
 const run = fc.record({
   pool: fc.constantFrom("empty", "busy", "warm"),
@@ -197,7 +203,7 @@ type ClientSpec = typeof client extends fc.Arbitrary<infer T> ? T : never;
 
 async function play(spec: ClientSpec, database: string): Promise<void> {
   const payload = Buffer.concat(spec.messages);
-  const trailer = spec.trailer ? frame("Q", cstr("select 1")) : Buffer.alloc(0);
+  const trailer = spec.trailer;
   if (spec.phase === "first-bytes" || spec.phase === "with-startup") {
     const wire = await WireClient.open(t.port);
     wire.send(Buffer.concat([spec.phase === "with-startup" ? spec.startup : Buffer.alloc(0), payload, trailer]));
