@@ -318,11 +318,17 @@ function checkExecute(chunk: Buffer, offset: number, end: number): string | unde
   return at + 4 === end ? undefined : LEFT_OVER;
 }
 
-/** FunctionCall: int32 function oid, argument format codes, arguments, int16 result format. */
+/** FunctionCall: int32 function oid, argument format codes (none, one for all, or one each), arguments, int16 result format. */
 function checkFunctionCall(chunk: Buffer, offset: number, end: number): string | undefined {
   if (offset + 4 > end) return SHORT;
   let at = skipInt16List(chunk, offset + 4, end);
   if (at < 0) return SHORT;
+  if (at + 2 > end) return SHORT;
+  const formatCount = uint16(chunk, offset + 4);
+  const argCount = uint16(chunk, at);
+  // Counts are int16: above 32767 they are negative.
+  if (formatCount > 0x7fff || argCount > 0x7fff) return "a negative count";
+  if (formatCount > 1 && formatCount !== argCount) return `${formatCount} argument formats for ${argCount} arguments`;
   at = skipValues(chunk, at, end);
   if (at < 0) return at === BAD_LENGTH ? "an argument length below -1" : SHORT;
   if (at + 2 > end) return SHORT;

@@ -46,6 +46,7 @@ describe("frontend message validation: each type's exact layout", () => {
     ["Sync with content", frame("S", Buffer.from([0])), "invalid Sync message: length 5, expected 4"],
     ["Terminate with content", frame("X", Buffer.from("bye")), "invalid Terminate message: length 7, expected 4"],
     ["FunctionCall without its result format", frame("F", int32(1598), int16(0), int16(0)), "invalid FunctionCall message: insufficient data left in message"],
+    ["FunctionCall with 2 formats for 1 argument", frame("F", int32(1598), int16(2), int16(0), int16(0), int16(1), int32(-1), int16(0)), "invalid FunctionCall message: 2 argument formats for 1 arguments"],
     ["CopyFail without its NUL", frame("f", Buffer.from("oops")), "invalid CopyFail message: string without its terminating NUL"],
     ["an unknown type", hex("01 00000004"), "invalid frontend message type 1"],
     ["a PasswordMessage after login", frame("p", cstr("secret")), "invalid frontend message type 112"],
