@@ -244,7 +244,8 @@ test("no frontend bytes crash the proxy, disturb a steady client, strand a conne
           blockers.push(blocker);
           await blocker.query("begin; select 1").catch((error: Error) => {
             // The shared server may be refusing connections (other suites): say so rather than only "53300".
-            throw new Error(`${error.message}; the proxy's last log lines:\n${t.logs.slice(-10).join("\n")}`);
+            const state = JSON.stringify({ pools: t.proxy.pools(), clients: t.proxy.clients() });
+            throw new Error(`${error.message}; the proxy: ${state}; its last log lines:\n${t.logs.slice(-10).join("\n")}`);
           });
         }
       }

@@ -422,7 +422,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     // Checked here, before the message is held or read: nothing malformed reaches the pool or a database.
     const malformed = frontendMessageError(type, chunk, start, end);
     if (malformed !== undefined) {
-      this.services.log.write("WARN", `[clientConnection=${this.id}] closing: ${malformed}`);
+      if (this.state !== "closed") this.services.log.write("WARN", `[clientConnection=${this.id}] closing: ${malformed}`);
       this.fatal("08P01", malformed);
       return;
     }

@@ -297,6 +297,9 @@ export class Pool {
     if (error instanceof DatabaseError && PERMANENT_ERROR_CLASSES.some((c) => error.code.startsWith(c))) {
       // Every waiter of the group would get the same answer: give it to them now.
       for (const waiter of group.waiters.splice(0)) waiter.callback(error, undefined);
+      // The room this connection was to take goes to whoever else waits: nothing else would open one for them.
+      const starving = this.starvingGroup(group);
+      if (starving) this.grow(starving, starving.waiters[0]!.request);
       return;
     }
     group.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(MIN_BACKOFF_MS, group.backoffMs * 2));
