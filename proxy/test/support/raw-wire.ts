@@ -49,7 +49,7 @@ export function errorFields(body: Buffer): Record<string, string> {
   return fields;
 }
 
-export class WireClient {
+export class RawClient {
   readonly messages: BackendMessage[] = [];
   readonly closed: Promise<void>;
   private buffered = Buffer.alloc(0);
@@ -68,16 +68,16 @@ export class WireClient {
     );
   }
 
-  static open(port: number): Promise<WireClient> {
+  static open(port: number): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: "127.0.0.1", port }, () => resolve(new WireClient(socket)));
+      const socket = connect({ host: "127.0.0.1", port }, () => resolve(new RawClient(socket)));
       socket.once("error", reject);
     });
   }
 
   /** Opens a connection and logs in (trust) up to the first ReadyForQuery. */
-  static async login(port: number, parameters?: Record<string, string>): Promise<WireClient> {
-    const client = await WireClient.open(port);
+  static async login(port: number, parameters?: Record<string, string>): Promise<RawClient> {
+    const client = await RawClient.open(port);
     client.send(startupPacket(parameters));
     await client.until((m) => m.type === "Z");
     return client;
