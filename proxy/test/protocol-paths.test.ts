@@ -7,7 +7,7 @@ import pg from "pg";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestProxy, type TestProxy } from "./support/harness.js";
-import { msg, summary, WireClient } from "./support/wire.js";
+import { fields, msg, summary, WireClient } from "./support/wire.js";
 
 const TABLE = `proxyfit_paths_${process.pid}`;
 let t: TestProxy;
@@ -327,6 +327,79 @@ describe("paths drivers take", () => {
       "Z:I",
     ]);
     expect(proxied).toEqual(d);
+    await poolIsFree();
+  });
+});
+
+/**
+ * A Bind of a name the client never prepared on its own connection reaches the database under the client's name and
+ * gets PostgreSQL's own error, as directly: the proxy maps only names the client prepared, never another client's.
+ */
+describe("a statement name the client never prepared", () => {
+  test("Bind of a name never parsed, while another client holds a statement of that name: 26000 under the client's name, then the session goes on", async () => {
+    const run = async (port: number) => {
+      const other = await WireClient.connect(port);
+      const c = await WireClient.connect(port);
+      try {
+        other.send(msg.parse("s2", "select 2 as two"), msg.sync());
+        const out = await other.untilReady();
+        c.send(msg.parse("s1", "select 1 as one"), msg.describeStatement("s1"), msg.bind("", "s1"), msg.execute(), msg.sync());
+        out.push(...(await c.untilReady()));
+        c.send(msg.bind("", "s2"), msg.execute(), msg.sync());
+        const answer = await c.readUntil((m) => m.type === "Z");
+        out.push(...answer.map((m) => (m.type === "E" ? `E:${fields(m.body).get("C")} ${fields(m.body).get("M")}` : summary(m))));
+        c.send(msg.bind("", "s1"), msg.execute(), msg.sync());
+        out.push(...(await c.untilReady()));
+        return out;
+      } finally {
+        other.close();
+        c.close();
+      }
+    };
+    const d = await run(5432);
+    expect(d).toEqual(["1", "Z:I", "1", "t", "T:one", "2", 'D:["1"]', "C:SELECT 1", "Z:I", 'E:26000 prepared statement "s2" does not exist', "Z:I", "2", 'D:["1"]', "C:SELECT 1", "Z:I"]);
+    expect(await run(t.port)).toEqual(d);
+    await poolIsFree();
+  });
+
+  // Seen once in postgres.js's own suite through the proxy (after a slow query had timed out): postgres.js 3.4.9
+  // names a query of 65,535 parameters, then refuses to send it while another query is in flight; it rejects the
+  // query in flight instead and leaves the unsent one queued, so the answers to the next query drive it and it
+  // binds the name it never parsed. PostgreSQL directly answers the same.
+  test("postgres.js binds a statement it never parsed (65,535 parameters while a query is in flight): the same 26000 directly and through the proxy", async () => {
+    const run = async (port: number) => {
+      const sql = postgres({ host: "127.0.0.1", port, user: "postgres", database: "postgres", max: 1, onnotice: () => {} });
+      try {
+        await sql`select 1`;
+        const rows = Array.from({ length: 65_535 }, (_, id) => ({ id }));
+        const inFlight = sql`select 1 as a`.then(
+          () => "ok",
+          (e: { code?: string }) => e.code,
+        );
+        const unsent = sql`insert into ${sql(TABLE)} ${sql(rows, "id")}`.then(
+          (result) => [...result],
+          (e: { code?: string }) => e.code,
+        );
+        const next = await sql`select 2 as b`.catch((e: { code?: string; message?: string }) => e);
+        const after = await sql`select 3 as c`;
+        const { code, message } = next as { code?: string; message?: string };
+        return { inFlight: await inFlight, code, message: message?.replace(/"[^"]+"/, '"<name>"'), named: message, unsent: await unsent, after: [...after] };
+      } finally {
+        await sql.end();
+      }
+    };
+    const d = await run(5432);
+    expect(d).toMatchObject({
+      inFlight: "MAX_PARAMETERS_EXCEEDED",
+      code: "26000",
+      message: 'prepared statement "<name>" does not exist',
+      unsent: [{ b: 2 }],
+      after: [{ c: 3 }],
+    });
+    const proxied = await run(t.port);
+    expect({ ...proxied, named: undefined }).toEqual({ ...d, named: undefined });
+    // The driver's own name, not the proxy's pf_N: the client never prepared it.
+    expect(proxied.named).not.toMatch(/pf_/);
     await poolIsFree();
   });
 });
