@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { startTestProxy, type TestProxy } from "./support/harness.js";
-import { fields, msg, summary, WireClient } from "./support/wire.js";
+import { errorFields, msg, summary, WireClient } from "./support/wire.js";
 
 const TABLE = `proxyfit_lost_${process.pid}`;
 let t: TestProxy;
@@ -52,8 +52,8 @@ async function backendPid(c: WireClient): Promise<number> {
 function expectTerminated(received: Array<{ type: string; body: Buffer }>): void {
   const error = received.find((m) => m.type === "E");
   expect(error).toBeDefined();
-  const f = fields(error!.body);
-  expect([f.get("V"), f.get("C"), f.get("M")]).toEqual(["FATAL", "57P01", "terminating connection due to administrator command"]);
+  const f = errorFields(error!.body);
+  expect([f.V, f.C, f.M]).toEqual(["FATAL", "57P01", "terminating connection due to administrator command"]);
 }
 
 describe("a client in a transaction whose backend is terminated, then pipelines a transfer", () => {
@@ -206,8 +206,8 @@ test("a dropped socket (no word from the database): FATAL 08006", async () => {
     const pid = await backendPid(c);
     for (const s of relayed) s.destroy();
     const received = await c.untilClosed();
-    const f = fields(received.find((m) => m.type === "E")!.body);
-    expect([f.get("V"), f.get("C"), f.get("M")]).toEqual(["FATAL", "08006", "terminating connection because the database connection was lost"]);
+    const f = errorFields(received.find((m) => m.type === "E")!.body);
+    expect([f.V, f.C, f.M]).toEqual(["FATAL", "08006", "terminating connection because the database connection was lost"]);
     // The backend sees its client go and rolls back.
     await waitUntil(async () => (await direct.query("select 1 from pg_stat_activity where pid = $1", [pid])).rowCount === 0);
   } finally {

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startTestProxy, type TestProxy } from "./support/harness.js";
-import { startupPacket, RawClient } from "./support/raw-wire.js";
+import { startupPacket, WireClient } from "./support/wire.js";
 
 let t: TestProxy;
 beforeAll(async () => {
@@ -17,16 +17,16 @@ test("a connection that cannot open for one database leaves its room to the clie
   const holder = await t.client();
   await holder.query("begin");
   // Waits for the only connection first: its group is the first the freed room goes to.
-  const lost = await RawClient.open(t.port);
+  const lost = await WireClient.open(t.port);
   lost.send(startupPacket({ user: "postgres", database: "proxyfit_no_such_database" }));
   await expect.poll(() => t.proxy.pools().find((g) => g.database === "proxyfit_no_such_database")?.waiting).toBe(1);
   // Logging in to a database the proxy has not seen borrows a connection too (for the server's parameters).
-  const other = await RawClient.open(t.port);
+  const other = await WireClient.open(t.port);
   other.send(startupPacket({ user: "postgres", database: "template1" }));
   await expect.poll(() => t.proxy.pools().find((g) => g.database === "template1")?.waiting).toBe(1);
   await holder.query("commit");
   expect(await lost.fatalError()).toMatchObject({ C: "3D000" });
-  const ready = await other.until((m) => m.type === "Z" || m.type === "E");
+  const ready = (await other.readUntil((m) => m.type === "Z" || m.type === "E")).at(-1);
   expect(ready?.type).toBe("Z");
   other.destroy();
 });

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { startTestProxy, type TestProxy } from "./support/harness.js";
-import { frame, hex, RawClient } from "./support/raw-wire.js";
+import { frame, hex, WireClient } from "./support/wire.js";
 
 const processFaults: unknown[] = [];
 const onFault = (error: unknown) => processFaults.push(error);
@@ -37,7 +37,7 @@ export async function poolSettles(t: TestProxy): Promise<void> {
   expect(t.proxy.pools()).toEqual([]);
 }
 
-async function expectRefused(offender: RawClient, type: string): Promise<void> {
+async function expectRefused(offender: WireClient, type: string): Promise<void> {
   const error = await offender.fatalError();
   expect(error).toMatchObject({ S: "FATAL", C: "08P01" });
   expect(error?.M).toContain(`invalid ${type} message`);
@@ -51,7 +51,7 @@ describe("the first message of a transaction, malformed, while the pool is empty
   test.each(MALFORMED)("$name", async ({ bytes, type }) => {
     t = await startTestProxy();
     expect(t.proxy.gauges().DatabaseConnections).toBe(0);
-    const offender = await RawClient.login(t.port);
+    const offender = await WireClient.connect(t.port);
     offender.send(bytes);
     await expectRefused(offender, type);
     const other = await t.client();
@@ -72,7 +72,7 @@ describe("the first message of a transaction, malformed, while the only connecti
     const holder = await t.client();
     await holder.query("begin");
     const pid = (await holder.query("select pg_backend_pid() as pid")).rows[0].pid;
-    const offender = await RawClient.login(t.port);
+    const offender = await WireClient.connect(t.port);
     // Valid messages ahead of the malformed one, in the same write: they must not run either.
     offender.send(Buffer.concat([frame("Q", Buffer.from("select 1\0")), bytes]));
     await expectRefused(offender, type);
@@ -86,11 +86,10 @@ describe("the first message of a transaction, malformed, while the only connecti
   });
 
   test.each(MALFORMED)("$name inside a transaction: the offender's connection is cleaned up and reused", async ({ bytes, type }) => {
-    const offender = await RawClient.login(t.port);
-    const seen = offender.messages.length;
+    const offender = await WireClient.connect(t.port);
     offender.send(frame("Q", Buffer.from("begin; select pg_backend_pid()\0")));
-    await offender.until((m) => m.type === "Z", seen);
-    const pid = Number(offender.messages.find((m) => m.type === "D")!.body.toString("utf8", 6));
+    const answer = await offender.readUntil((m) => m.type === "Z");
+    const pid = Number(answer.find((m) => m.type === "D")!.body.toString("utf8", 6));
     offender.send(bytes);
     await expectRefused(offender, type);
     const other = await t.client();

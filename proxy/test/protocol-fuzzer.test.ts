@@ -12,7 +12,7 @@ import fc from "fast-check";
 import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { startTestProxy, type TestProxy } from "./support/harness.js";
-import { cstr, frame, int16, int32, startupPacket, RawClient } from "./support/raw-wire.js";
+import { cstr, frame, int16, int32, startupPacket, WireClient } from "./support/wire.js";
 
 const SEED = 20261203;
 const RUNS = 100;
@@ -190,7 +190,7 @@ async function emptyPool(database: string): Promise<void> {
 }
 
 /** Waits until the socket closes, or until it has been quiet for a while; then closes it. */
-async function settle(wire: RawClient): Promise<void> {
+async function settle(wire: WireClient): Promise<void> {
   let seen = -1;
   while (wire.isOpen && wire.messages.length !== seen) {
     seen = wire.messages.length;
@@ -205,16 +205,15 @@ async function play(spec: ClientSpec, database: string): Promise<void> {
   const payload = Buffer.concat(spec.messages);
   const trailer = spec.trailer;
   if (spec.phase === "first-bytes" || spec.phase === "with-startup") {
-    const wire = await RawClient.open(t.port);
+    const wire = await WireClient.open(t.port);
     wire.send(Buffer.concat([spec.phase === "with-startup" ? spec.startup : Buffer.alloc(0), payload, trailer]));
     await settle(wire);
     return;
   }
-  const wire = await RawClient.login(t.port, { user: "postgres", database });
+  const wire = await WireClient.connect(t.port, { user: "postgres", database });
   if (spec.phase === "in-transaction") {
-    const seen = wire.messages.length;
     wire.send(frame("Q", cstr("begin")));
-    await wire.until((m) => m.type === "Z", seen);
+    await wire.readUntil((m) => m.type === "Z");
   }
   wire.send(Buffer.concat([payload, trailer]));
   await settle(wire);

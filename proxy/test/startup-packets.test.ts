@@ -7,7 +7,7 @@ import { connect } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestProxy, type TestProxy } from "./support/harness.js";
-import { cstr, errorFields, hex, int32 } from "./support/raw-wire.js";
+import { cstr, errorFields, hex, int32 } from "./support/wire.js";
 
 let t: TestProxy;
 beforeAll(async () => {

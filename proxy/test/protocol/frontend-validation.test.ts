@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { frontendMessageError } from "../../src/protocol/frontend.js";
-import { cstr, frame, hex, int16, int32 } from "../support/raw-wire.js";
+import { cstr, frame, hex, int16, int32 } from "../support/wire.js";
 
 const check = (message: Buffer) => frontendMessageError(message[0]!, message, 0, message.length);
 

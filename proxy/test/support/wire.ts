@@ -1,10 +1,67 @@
 /**
- * A raw protocol-3 client for tests that need exact messages: it sends the bytes it is given and reads the backend's
- * messages one by one, so a test can run the same script against PostgreSQL directly and through the proxy and
- * compare what each answered.
+ * A raw protocol-3 client for tests that need exact bytes: scripts run against PostgreSQL directly and through the
+ * proxy to compare what each answered, and malformed input (the fuzzer, startup packets, protocol errors). The
+ * builders take any field values; the client can open without logging in and sends whatever it is given.
  */
 import { Buffer } from "node:buffer";
 import { connect, type Socket } from "node:net";
+
+export const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ""), "hex");
+export const cstr = (s: string): Buffer => Buffer.from(`${s}\0`);
+
+/** An Int16 field; counts in one are read by PostgreSQL as unsigned (up to 65,535 parameters). */
+export function int16(n: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n & 0xffff);
+  return b;
+}
+
+export function int32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n | 0);
+  return b;
+}
+
+/** A typed message: type byte, length, body. */
+export function frame(type: string, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from(type, "latin1"), int32(body.length + 4), body]);
+}
+
+export function startupPacket(parameters: Record<string, string> = { user: "postgres", database: "postgres" }): Buffer {
+  const pairs = Object.entries(parameters).flatMap(([name, value]) => [cstr(name), cstr(value)]);
+  const body = Buffer.concat([int32(196608), ...pairs, Buffer.from([0])]);
+  return Buffer.concat([int32(body.length + 4), body]);
+}
+
+/**
+ * Well-formed frontend messages. Parameters are sent as text; null as SQL NULL. Lists are joined before framing, so
+ * that 65,535 of them are not spread into arguments.
+ */
+export const msg = {
+  query: (sql: string) => frame("Q", cstr(sql)),
+  parse: (name: string, sql: string, types: number[] = []) => frame("P", cstr(name), cstr(sql), int16(types.length), Buffer.concat(types.map(int32))),
+  bind: (portal: string, statement: string, values: Array<string | null> = []) =>
+    frame(
+      "B",
+      cstr(portal),
+      cstr(statement),
+      int16(0),
+      int16(values.length),
+      Buffer.concat(values.flatMap((v) => (v === null ? [int32(-1)] : [int32(Buffer.byteLength(v)), Buffer.from(v)]))),
+      int16(0),
+    ),
+  describeStatement: (name: string) => frame("D", Buffer.from("S"), cstr(name)),
+  describePortal: (name: string) => frame("D", Buffer.from("P"), cstr(name)),
+  execute: (portal = "", maxRows = 0) => frame("E", cstr(portal), int32(maxRows)),
+  closeStatement: (name: string) => frame("C", Buffer.from("S"), cstr(name)),
+  sync: () => frame("S"),
+  flush: () => frame("H"),
+  copyData: (data: Buffer | string) => frame("d", Buffer.from(data)),
+  copyDone: () => frame("c"),
+  copyFail: (reason: string) => frame("f", cstr(reason)),
+  terminate: () => frame("X"),
+};
 
 export interface BackendMessage {
   /** The type byte as a character ("Z", "E", "1", ...). */
@@ -13,51 +70,17 @@ export interface BackendMessage {
   body: Buffer;
 }
 
-function message(type: string, parts: Buffer[]): Buffer {
-  const body = Buffer.concat(parts);
-  const head = Buffer.alloc(5);
-  head[0] = type.charCodeAt(0);
-  head.writeInt32BE(4 + body.length, 1);
-  return Buffer.concat([head, body]);
+/** The fields of an ErrorResponse or NoticeResponse body by their code letter (S, V, C, M, ...). */
+export function errorFields(body: Buffer): Record<string, string> {
+  const fields: Record<string, string> = {};
+  let at = 0;
+  while (at < body.length && body[at] !== 0) {
+    const nul = body.indexOf(0, at + 1);
+    fields[String.fromCharCode(body[at]!)] = body.toString("utf8", at + 1, nul);
+    at = nul + 1;
+  }
+  return fields;
 }
-
-const cstring = (s: string) => Buffer.from(`${s}\0`);
-/** A count in an Int16 field, read by PostgreSQL as unsigned (up to 65,535 parameters). */
-const int16 = (n: number) => {
-  const b = Buffer.alloc(2);
-  b.writeUInt16BE(n);
-  return b;
-};
-const int32 = (n: number) => {
-  const b = Buffer.alloc(4);
-  b.writeInt32BE(n);
-  return b;
-};
-
-/** Frontend messages. Parameters are sent as text; null as SQL NULL. */
-export const msg = {
-  query: (sql: string) => message("Q", [cstring(sql)]),
-  parse: (name: string, sql: string, types: number[] = []) => message("P", [cstring(name), cstring(sql), int16(types.length), ...types.map(int32)]),
-  bind: (portal: string, statement: string, values: Array<string | null> = []) =>
-    message("B", [
-      cstring(portal),
-      cstring(statement),
-      int16(0),
-      int16(values.length),
-      ...values.flatMap((v) => (v === null ? [int32(-1)] : [int32(Buffer.byteLength(v)), Buffer.from(v)])),
-      int16(0),
-    ]),
-  describeStatement: (name: string) => message("D", [Buffer.from("S"), cstring(name)]),
-  describePortal: (name: string) => message("D", [Buffer.from("P"), cstring(name)]),
-  execute: (portal = "", maxRows = 0) => message("E", [cstring(portal), int32(maxRows)]),
-  closeStatement: (name: string) => message("C", [Buffer.from("S"), cstring(name)]),
-  sync: () => message("S", []),
-  flush: () => message("H", []),
-  copyData: (data: Buffer | string) => message("d", [Buffer.from(data)]),
-  copyDone: () => message("c", []),
-  copyFail: (reason: string) => message("f", [cstring(reason)]),
-  terminate: () => message("X", []),
-};
 
 /**
  * A short, comparable form of a backend message: "Z:I", "E:42P01", "C:SELECT 1", "D:[1,null]" (text columns),
@@ -69,7 +92,7 @@ export function summary(m: BackendMessage): string {
       return `Z:${String.fromCharCode(m.body[0]!)}`;
     case "E":
     case "N":
-      return `${m.type}:${fields(m.body).get("C")}`;
+      return `${m.type}:${errorFields(m.body).C}`;
     case "C":
       return `C:${m.body.toString("utf8", 0, m.body.length - 1)}`;
     case "D": {
@@ -100,38 +123,104 @@ export function summary(m: BackendMessage): string {
   }
 }
 
-/** The fields of an ErrorResponse or NoticeResponse body. */
-export function fields(body: Buffer): Map<string, string> {
-  const out = new Map<string, string>();
-  let offset = 0;
-  while (offset < body.length && body[offset] !== 0) {
-    const end = body.indexOf(0, offset + 1);
-    out.set(String.fromCharCode(body[offset]!), body.toString("utf8", offset + 1, end));
-    offset = end + 1;
-  }
-  return out;
-}
-
 export class WireClient {
+  /** Every backend message received, in order (readUntil hands them out once; they stay here). */
+  readonly messages: BackendMessage[] = [];
+  /** Resolves when the connection has closed. */
+  readonly closed: Promise<void>;
+  /** How many of `messages` readUntil has handed out. */
+  private consumed = 0;
   /** What has arrived and is not yet a whole message: kept as chunks, joined only once a message is complete. */
   private chunks: Buffer[] = [];
   private buffered = 0;
-  private readonly messages: BackendMessage[] = [];
-  private wake: (() => void) | undefined;
-  ended = false;
+  private waiters: (() => void)[] = [];
+  private ended = false;
 
   private constructor(private readonly socket: Socket) {
     socket.on("data", (chunk: Buffer) => {
       this.chunks.push(chunk);
       this.buffered += chunk.length;
       this.frame();
-      this.wake?.();
-    });
-    socket.on("close", () => {
-      this.ended = true;
-      this.wake?.();
+      this.wake();
     });
     socket.on("error", () => {});
+    this.closed = new Promise((resolve) =>
+      socket.on("close", () => {
+        this.ended = true;
+        resolve();
+        this.wake();
+      }),
+    );
+  }
+
+  /** Connects without logging in. */
+  static open(port: number): Promise<WireClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: "127.0.0.1", port }, () => resolve(new WireClient(socket)));
+      socket.once("error", reject);
+    });
+  }
+
+  /** Connects and logs in (trust), returning once the server is ready for queries. */
+  static async connect(port: number, parameters?: Record<string, string>): Promise<WireClient> {
+    const client = await WireClient.open(port);
+    client.send(startupPacket(parameters));
+    const login = await client.readUntil((m) => m.type === "Z" || m.type === "E");
+    if (login.at(-1)!.type !== "Z") throw new Error(`login failed: ${errorFields(login.at(-1)!.body).M}`);
+    return client;
+  }
+
+  get isOpen(): boolean {
+    return !this.ended;
+  }
+
+  send(...bytes: Buffer[]): void {
+    if (!this.socket.destroyed) this.socket.write(Buffer.concat(bytes));
+  }
+
+  /** Messages not yet read, up to and including the first that satisfies `last`; rejects when the connection ends first. */
+  async readUntil(last: (m: BackendMessage) => boolean, timeoutMs = 20_000): Promise<BackendMessage[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      for (let i = this.consumed; i < this.messages.length; i++) if (last(this.messages[i]!)) return this.read(i + 1);
+      if (this.ended) throw new Error(`connection ended; received ${this.unread().map(summary).join(" ")}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out; received ${this.unread().map(summary).join(" ")}`);
+      await this.next(left);
+    }
+  }
+
+  /** Summaries of the messages up to and including the `count`-th ReadyForQuery. */
+  async untilReady(count = 1, timeoutMs?: number): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < count; i++) out.push(...(await this.readUntil((m) => m.type === "Z", timeoutMs)).map(summary));
+    return out;
+  }
+
+  /** Everything not yet read, once the server has closed the connection. */
+  async untilClosed(timeoutMs = 20_000): Promise<BackendMessage[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.ended) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`still open; received ${this.unread().map(summary).join(" ")}`);
+      await this.next(left);
+    }
+    return this.read(this.messages.length);
+  }
+
+  /** The first ErrorResponse's fields, once the connection has closed. */
+  async fatalError(): Promise<Record<string, string> | undefined> {
+    await this.closed;
+    const error = this.messages.find((m) => m.type === "E");
+    return error ? errorFields(error.body) : undefined;
+  }
+
+  close(): void {
+    if (!this.ended) this.socket.end(msg.terminate());
+  }
+
+  destroy(): void {
+    this.socket.destroy();
   }
 
   private frame(): void {
@@ -151,74 +240,28 @@ export class WireClient {
     }
   }
 
-  /** Connects and logs in (trust), returning once the server is ready for queries. */
-  static async connect(port: number, user = "postgres", database = "postgres"): Promise<WireClient> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = connect({ host: "127.0.0.1", port }, () => resolve(s));
-      s.once("error", reject);
-    });
-    const client = new WireClient(socket);
-    const body = Buffer.concat([int32(196608), cstring("user"), cstring(user), cstring("database"), cstring(database), Buffer.from([0])]);
-    socket.write(Buffer.concat([int32(4 + body.length), body]));
-    const login = await client.readUntil((m) => m.type === "Z" || m.type === "E");
-    if (login.at(-1)!.type !== "Z") throw new Error(`login failed: ${fields(login.at(-1)!.body).get("M")}`);
-    return client;
+  private unread(): BackendMessage[] {
+    return this.messages.slice(this.consumed);
   }
 
-  send(...messages: Buffer[]): void {
-    this.socket.write(Buffer.concat(messages));
-  }
-
-  /** Writes bytes as they are (a message split over several writes, say). */
-  write(bytes: Buffer): void {
-    this.socket.write(bytes);
-  }
-
-  /** Messages up to and including the first that satisfies `last`; rejects when the connection ends first. */
-  async readUntil(last: (m: BackendMessage) => boolean, timeoutMs = 20_000): Promise<BackendMessage[]> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const at = this.messages.findIndex(last);
-      if (at >= 0) return this.messages.splice(0, at + 1);
-      if (this.ended) throw new Error(`connection ended; received ${this.messages.map(summary).join(" ")}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out; received ${this.messages.map(summary).join(" ")}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-    }
-  }
-
-  /** Summaries of the messages up to and including the `count`-th ReadyForQuery. */
-  async untilReady(count = 1, timeoutMs?: number): Promise<string[]> {
-    const out: string[] = [];
-    for (let i = 0; i < count; i++) out.push(...(await this.readUntil((m) => m.type === "Z", timeoutMs)).map(summary));
+  private read(upTo: number): BackendMessage[] {
+    const out = this.messages.slice(this.consumed, upTo);
+    this.consumed = upTo;
     return out;
   }
 
-  /** Everything received until the server closes the connection. */
-  async untilClosed(timeoutMs = 20_000): Promise<BackendMessage[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.ended) {
-      if (Date.now() > deadline) throw new Error(`still open; received ${this.messages.map(summary).join(" ")}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 50);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
+  /** Resolves at the next message or close, or after `ms`. */
+  private next(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
       });
-      this.wake = undefined;
-    }
-    return this.messages.splice(0);
+    });
   }
 
-  close(): void {
-    if (!this.ended) this.socket.end(msg.terminate());
+  private wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
   }
 }
