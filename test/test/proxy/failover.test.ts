@@ -5,30 +5,17 @@
  * another connection; clients that arrive while the database is down wait (bounded by connection_borrow_timeout)
  * while the proxy reconnects with backoff.
  */
-import { loadSettings, startProxy, type TrialProxy } from "@proxyfit/proxy";
 import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { type PostgresInstance, startPostgres } from "../../src/servers/postgres.js";
-import { rawClient } from "./support.js";
+import { type RunningProxy, rawClient, runProxyInFront } from "./support.js";
 
 let server: PostgresInstance;
-let proxy: TrialProxy;
-const logs: string[] = [];
+let proxy: RunningProxy;
 
 beforeAll(async () => {
   server = await startPostgres();
-  proxy = await startProxy(
-    loadSettings({
-      flags: {
-        target: `postgres://postgres@127.0.0.1:${server.port}/postgres`,
-        listen: "127.0.0.1:0",
-        admin: "off",
-        max_connections_percent: "10",
-        connection_borrow_timeout: "30",
-      },
-    }),
-    { log: (line) => logs.push(line) },
-  );
+  proxy = await runProxyInFront(server);
 });
 afterAll(async () => {
   await proxy?.close();
@@ -36,8 +23,7 @@ afterAll(async () => {
 });
 
 const client = async () => {
-  const c = new pg.Client({ host: "127.0.0.1", port: proxy.address.port, user: "postgres", database: "postgres" });
-  c.on("error", () => {});
+  const c = proxy.pgClient();
   await c.connect();
   return c;
 };
@@ -79,8 +65,8 @@ test("a database restart: idle clients carry on; a client in a transaction or ru
   // The open transaction is gone, and its client with it, as a direct connection would be.
   expect(((await inTransactionError) as pg.DatabaseError).code).toBe("57P01");
   expect(await inTransaction.query("select 2").catch((e) => e)).toBeInstanceOf(Error);
-  expect(proxy.gauges().ClientConnections).toBe(1);
-  expect(logs.some((l) => /cannot connect to the database .* retrying in \d+ ms/.test(l))).toBe(true);
+  expect(proxy.proxy.gauges().ClientConnections).toBe(1);
+  expect(proxy.logs.some((l) => /cannot connect to the database .* retrying in \d+ ms/.test(l))).toBe(true);
   await idle.end();
 });
 
@@ -88,7 +74,7 @@ test("a client in BEGIN across a restart, then pipelining a transfer: disconnect
   const setup = await client();
   await setup.query("create table accounts (id int primary key, balance int not null)");
   await setup.query("insert into accounts values (1, 1000), (2, 1000)");
-  const raw = await rawClient(proxy.address.port);
+  const raw = await rawClient(proxy.port);
   raw.send("begin");
   await raw.ready(1);
   const extended = await client();

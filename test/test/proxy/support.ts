@@ -2,6 +2,7 @@
 import { connect, type Socket } from "node:net";
 import { loadSettings, startProxy, type TrialProxy } from "@proxyfit/proxy";
 import pg from "pg";
+import type { PostgresInstance } from "../../src/servers/postgres.js";
 
 export const SHARED_TARGET = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -13,20 +14,36 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-export async function runProxy(flags: Record<string, string>): Promise<RunningProxy> {
-  const logs: string[] = [];
-  const settings = loadSettings({
-    flags: {
-      target: SHARED_TARGET,
-      listen: "127.0.0.1:0",
-      admin: "127.0.0.1:0",
-      // The shared server allows 100 connections, shared with every other suite.
-      max_connections_percent: "10",
-      max_idle_connections_percent: "10",
-      ...flags,
-    },
+/** A trial proxy in front of the shared server. */
+export function runProxy(flags: Record<string, string>): Promise<RunningProxy> {
+  return startWith({
+    target: SHARED_TARGET,
+    listen: "127.0.0.1:0",
+    admin: "127.0.0.1:0",
+    // The shared server allows 100 connections, shared with every other suite.
+    max_connections_percent: "10",
+    max_idle_connections_percent: "10",
+    ...flags,
   });
-  const proxy = await startProxy(settings, { log: (line) => logs.push(line) });
+}
+
+/**
+ * A trial proxy in front of a throwaway server that the test restarts or whose backends it kills: clients that
+ * arrive while the database is down wait up to 30 s for the proxy to reconnect.
+ */
+export function runProxyInFront(server: PostgresInstance): Promise<RunningProxy> {
+  return startWith({
+    target: `postgres://postgres@127.0.0.1:${server.port}/postgres`,
+    listen: "127.0.0.1:0",
+    admin: "off",
+    max_connections_percent: "10",
+    connection_borrow_timeout: "30",
+  });
+}
+
+async function startWith(flags: Record<string, string>): Promise<RunningProxy> {
+  const logs: string[] = [];
+  const proxy = await startProxy(loadSettings({ flags }), { log: (line) => logs.push(line) });
   return {
     proxy,
     port: proxy.address.port,
