@@ -7,7 +7,7 @@ import pg from "pg";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestProxy, type TestProxy } from "./support/harness.js";
-import { fields, msg, summary, WireClient } from "./support/wire.js";
+import { errorFields, msg, summary, WireClient } from "./support/wire.js";
 
 const TABLE = `proxyfit_paths_${process.pid}`;
 let t: TestProxy;
@@ -347,7 +347,7 @@ describe("a statement name the client never prepared", () => {
         out.push(...(await c.untilReady()));
         c.send(msg.bind("", "s2"), msg.execute(), msg.sync());
         const answer = await c.readUntil((m) => m.type === "Z");
-        out.push(...answer.map((m) => (m.type === "E" ? `E:${fields(m.body).get("C")} ${fields(m.body).get("M")}` : summary(m))));
+        out.push(...answer.map((m) => (m.type === "E" ? `E:${errorFields(m.body).C} ${errorFields(m.body).M}` : summary(m))));
         c.send(msg.bind("", "s1"), msg.execute(), msg.sync());
         out.push(...(await c.untilReady()));
         return out;
