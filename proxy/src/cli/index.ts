@@ -1,6 +1,7 @@
 /**
  * `proxyfit proxy`: runs the trial proxy until SIGINT or SIGTERM, then writes the trial report (report_file).
  */
+import type { TrialObservations } from "@proxyfit/assessor";
 import { ConfigError, loadSettings, SETTINGS, type SettingKind } from "../config/index.js";
 import { startProxy } from "../proxy.js";
 
@@ -97,5 +98,22 @@ export async function runProxy(argv: string[]): Promise<number> {
   process.stderr.write(
     `proxyfit proxy: ${summary.sessions} sessions, ${summary.pinnedSessions} pinned (pin ratio ${(summary.pinRatio * 100).toFixed(1)}%), peak database connections ${report.replay?.peaks.databaseConnections ?? 0}\n`,
   );
+  const trialLine = trialSummary(report.trial);
+  if (trialLine) process.stderr.write(`proxyfit proxy: ${trialLine}\n`);
   return 0;
 }
+
+/** What only the trial saw and RDS Proxy would do differently: refused connections, statements not inspected. */
+function trialSummary(trial: TrialObservations | undefined): string | undefined {
+  if (!trial) return undefined;
+  const parts: string[] = [];
+  for (const refused of trial.refusedConnections) parts.push(`${count(refused.count, "connection")} refused (${refused.reason.replace("_", " ")})`);
+  const { notInspected } = trial;
+  if (notInspected.statements > 0) {
+    const kinds = notInspected.kinds.map((kind) => `${kind.kind.replace("_", " ")} ${kind.statements}`).join(", ");
+    parts.push(`${count(notInspected.statements, "statement")} not inspected (${kinds})`);
+  }
+  return parts.length > 0 ? `${parts.join("; ")}: see the trial report` : undefined;
+}
+
+const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;

@@ -1,8 +1,9 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 
 /** `proxyfit proxy` as a user runs it: the built command, start-up failures. */
@@ -44,4 +45,28 @@ describe("proxyfit proxy with a listener that cannot bind", () => {
     expect(result.stderr).toBe(`proxyfit proxy: cannot listen on 127.0.0.1:${busyPort} (${role}): address already in use\n`);
     expect(result.stdout).toBe("");
   });
+});
+
+test("at SIGINT the summary names refused connections and statements not inspected", async () => {
+  const child = spawn(process.execPath, [BIN, "proxy", "--target", TARGET, "--listen", "127.0.0.1:0", "--admin", "off", "--max-connections-percent", "2"]);
+  let stderr = "";
+  const port = await new Promise<number>((listening, failed) => {
+    child.stderr.on("data", (data: Buffer) => {
+      stderr += data.toString();
+      const match = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (match) listening(Number(match[1]));
+    });
+    child.once("exit", () => failed(new Error(`the proxy exited: ${stderr}`)));
+  });
+  const exited = new Promise<number | null>((done) => child.once("exit", done));
+  const config = { host: "127.0.0.1", port, user: "postgres", database: "postgres" };
+  const refused = new pg.Client({ ...config, options: "-c statement_timeout=5s" });
+  await expect(refused.connect()).rejects.toThrow("RDS Proxy currently doesn’t support command-line options");
+  const client = new pg.Client(config);
+  await client.connect();
+  await client.query("do $$ begin perform 1; end $$");
+  await client.end();
+  child.kill("SIGINT");
+  expect(await exited).toBe(0);
+  expect(stderr).toContain("proxyfit proxy: 1 connection refused (startup options); 1 statement not inspected (do block 1): see the trial report\n");
 });
