@@ -1,7 +1,7 @@
 import type { ReplayReport } from "../report/report.js";
 import type { OpenSession, SessionTimelineListener } from "../sessions/session-tracker.js";
 import { Delta, DeltaBuffer } from "./delta-buffer.js";
-import { downsample, MaxSeries, p99 } from "./series.js";
+import { MaxSeries } from "./series.js";
 
 export interface ReplaySettings {
   /** The target's max_connections, when known. */
@@ -107,27 +107,27 @@ export class ConnectionReplay implements SessionTimelineListener {
     this.advance(Number.POSITIVE_INFINITY);
     if (this.origin !== undefined) this.commitInstant();
     this.endWaitingPeriod(this.swept);
-    const clients = this.clientSeries.toArray();
-    const database = this.databaseSeries.toArray();
-    const pinned = this.pinnedSeries.toArray();
-    const waiting = this.waitingSeries.toArray();
-    const widened = downsample(clients, MAX_POINTS);
+    const clients = this.clientSeries.points(MAX_POINTS);
     const maxConnections = this.settings.maxConnections;
     return {
-      bucketSeconds: (BUCKET_MS / 1000) * widened.factor,
+      bucketSeconds: (BUCKET_MS / 1000) * clients.factor,
       start: new Date(this.origin ?? 0).toISOString(),
       series: {
-        clientConnections: widened.values,
-        databaseConnections: downsample(database, MAX_POINTS).values,
-        pinnedConnections: downsample(pinned, MAX_POINTS).values,
-        waitingClients: downsample(waiting, MAX_POINTS).values,
+        clientConnections: clients.values,
+        databaseConnections: this.databaseSeries.points(MAX_POINTS).values,
+        pinnedConnections: this.pinnedSeries.points(MAX_POINTS).values,
+        waitingClients: this.waitingSeries.points(MAX_POINTS).values,
       },
       peaks: {
         clientConnections: this.peakClients.value,
         databaseConnections: this.peakDatabase,
         pinnedConnections: this.peakPinned,
       },
-      p99: { clientConnections: p99(clients), databaseConnections: p99(database), pinnedConnections: p99(pinned) },
+      p99: {
+        clientConnections: this.clientSeries.p99(),
+        databaseConnections: this.databaseSeries.p99(),
+        pinnedConnections: this.pinnedSeries.p99(),
+      },
       multiplexingFactor: this.peakDatabase === 0 ? 0 : this.peakClients.value / this.peakDatabase,
       ...(maxConnections === undefined ? {} : { maxConnections }),
       maxConnectionsPercent: this.settings.maxConnectionsPercent,
