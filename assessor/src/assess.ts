@@ -52,6 +52,8 @@ export interface AssessOptions {
 export const DEFAULT_REGION = "us-east-1";
 /** The proxy's idle_client_timeout when none is given: RDS Proxy's default. */
 const IDLE_CLIENT_TIMEOUT_S = 1800;
+/** The largest time a Date holds (±100,000,000 days from the epoch). */
+const MAX_TIME_MS = 8.64e15;
 
 /**
  * The assessor's core, shared by the CLI and the HTTP API: reads every input, detects its format, merges the inputs
@@ -274,16 +276,29 @@ class InputCursor {
   async drainTo(emit: EmitEvent, signal?: AbortSignal): Promise<void> {
     while (!this.isEmpty()) emit(this.take());
     const counted: EmitEvent = (event) => {
-      this.events++;
+      this.accept(event);
       emit(event);
     };
     while (!this.finished) await this.parseBatch(counted, signal);
   }
 
   private readonly enqueue: EmitEvent = (event) => {
-    this.events++;
+    this.accept(event);
     this.queue.push(event);
   };
+
+  /** Counts an event; one whose time could not be read ends the assessment, naming its line (never NaN downstream). */
+  private accept(event: LogEvent): void {
+    if (!(Math.abs(event.time) <= MAX_TIME_MS)) {
+      throw new InputError(
+        this.format.id === "pg-stderr"
+          ? "no time could be read from this line (its log_line_prefix has no %m, %t or %n?); give the server's log_line_prefix with --prefix"
+          : "no time could be read from this line",
+        { file: this.input.name, line: event.source.line },
+      );
+    }
+    this.events++;
+  }
 
   private async parseBatch(emit: EmitEvent, signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted();

@@ -35,6 +35,12 @@ export interface Analysis {
 const TOP_STATEMENTS = 20;
 /** The replay sweeps its backlog once it holds this many timeline changes. */
 const REPLAY_BACKLOG = 1 << 16;
+/**
+ * At most this many changes wait for the watermark. More means one session's statements, laid end to end, run far
+ * ahead of the log's clock (millions of lines with one timestamp): the oldest are swept anyway, so memory stays
+ * bounded; a later change before them counts at the sweep's position.
+ */
+const REPLAY_BACKLOG_MAX = 1 << 21;
 
 export const TOOL_VERSION: string = (
   JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
@@ -96,7 +102,7 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
       if (replay && replay.backlog >= nextSweep) {
         // Lines written at completion carry their start time, so events arrive out of order by up to the longest
         // duration seen: only what is older than that is final.
-        replay.advance(latestStart - longestDuration - 1000);
+        replay.advance(latestStart - longestDuration - 1000, REPLAY_BACKLOG_MAX / 2);
         nextSweep = Math.max(REPLAY_BACKLOG, replay.backlog * 2);
       }
     },

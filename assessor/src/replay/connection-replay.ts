@@ -98,9 +98,12 @@ export class ConnectionReplay implements SessionTimelineListener {
     return this.pending.length;
   }
 
-  /** Sweeps every change before `watermark`: no later call can name a time before it. */
-  advance(watermark: number): void {
-    this.pending.drain(watermark, (time, kind) => this.apply(time, kind));
+  /**
+   * Sweeps every change before `watermark` (no later call can name a time before it), and beyond it all but the latest
+   * `keepAtMost`: a change that then arrives before the sweep's position counts at that position.
+   */
+  advance(watermark: number, keepAtMost?: number): void {
+    this.pending.drain(watermark, (time, kind) => this.apply(time, kind), keepAtMost);
   }
 
   report(notes: string[] = []): ReplayReport {

@@ -30,21 +30,24 @@ export class DeltaBuffer {
   }
 
   /**
-   * Hands every change before `until` to `visit` in time order and keeps the rest. Changes at the same instant keep
-   * the order they were pushed in (the sort is stable), so a zero-length hold borrows before it releases. Changes
-   * arrive nearly in order, which the engine's sort (TimSort) handles in close to linear time.
+   * Hands every change before `until` to `visit` in time order and keeps the rest, but at most `keepAtMost` (the
+   * latest): older ones are handed over even if not before `until`. Changes at the same instant keep the order they
+   * were pushed in (the sort is stable), so a zero-length hold borrows before it releases. Changes arrive nearly in
+   * order, which the engine's sort (TimSort) handles in close to linear time.
    */
-  drain(until: number, visit: (time: number, kind: Delta) => void): void {
+  drain(until: number, visit: (time: number, kind: Delta) => void, keepAtMost = Number.POSITIVE_INFINITY): void {
     const times = this.times;
     const order = new Array<number>(this.length);
     for (let i = 0; i < this.length; i++) order[i] = i;
     order.sort((a, b) => times[a]! - times[b]!);
+    const forced = this.length - keepAtMost;
     let kept = 0;
-    const keepTimes = new Float64Array(Math.max(1 << 12, this.length));
+    const keepTimes = new Float64Array(Math.max(1 << 12, Math.min(this.length, keepAtMost)));
     const keepKinds = new Uint8Array(keepTimes.length);
-    for (const i of order) {
+    for (let n = 0; n < order.length; n++) {
+      const i = order[n]!;
       const time = times[i]!;
-      if (time < until) visit(time, this.kinds[i] as Delta);
+      if (time < until || n < forced) visit(time, this.kinds[i] as Delta);
       else {
         keepTimes[kept] = time;
         keepKinds[kept] = this.kinds[i]!;
