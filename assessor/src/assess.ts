@@ -4,7 +4,7 @@ import { DETECTION_LINES, detectFormat, formatById } from "./formats/index.js";
 import type { EmitEvent, FormatDetection, FormatId, LogFormat, LogParser } from "./formats/log-format.js";
 import { MysqlLogReconciler } from "./formats/mysql-merge.js";
 import { InputError } from "./input/input-error.js";
-import { type LineBatch, type LineReaderResult, readLines } from "./input/line-reader.js";
+import { type LineBatch, type LineReaderEvents, type LineReaderResult, readLines } from "./input/line-reader.js";
 import type { LogInput } from "./input/log-input.js";
 import { analyzeConfigs } from "./configs/index.js";
 import { BuiltInPriceSource } from "./pricing/built-in-prices.js";
@@ -45,6 +45,11 @@ export interface AssessOptions {
   maxConnectionsPercent?: number;
   /** Prices from the AWS Price List API instead of the built-in table; an object to point it at an endpoint. */
   livePricing?: boolean | { endpoint?: string };
+  /**
+   * Bytes of log text (after gzip decompression) the assessment may read, all inputs together: past it, an InputError
+   * with `limitBytes`. Default: no limit (the API sets one).
+   */
+  maxLogBytes?: number;
   onProgress?(progress: { bytesRead: number; totalBytes?: number }): void;
   signal?: AbortSignal;
 }
@@ -66,8 +71,14 @@ export async function assess(inputs: readonly LogInput[], options: AssessOptions
   const progress = progressReporter(inputs, options.onProgress);
 
   const cursors: InputCursor[] = [];
+  const countText = textBudget(options.maxLogBytes);
   for (const [index, input] of inputs.entries()) {
-    cursors.push(await InputCursor.open(input, options, forced, (bytes) => progress(index, bytes)));
+    cursors.push(
+      await InputCursor.open(input, options, forced, {
+        onBytes: (bytes) => progress(index, bytes),
+        onText: (bytes) => countText(bytes, input.name),
+      }),
+    );
   }
   const engine = options.engine ?? cursors[0]!.format.engine;
   for (const cursor of cursors) {
@@ -210,13 +221,13 @@ class InputCursor {
     input: LogInput,
     options: AssessOptions,
     forced: LogFormat | undefined,
-    onBytes: (bytes: number) => void,
+    reading: Pick<LineReaderEvents, "onBytes" | "onText">,
   ): Promise<InputCursor> {
     const readerResult: LineReaderResult = { compressed: false, bytes: 0 };
     const problems: InputReport["problems"] = [];
     const batches = readLines(
       input,
-      { onBytes, onProblem: (reason, line) => problems.push({ line, reason, text: "" }) },
+      { ...reading, onProblem: (reason, line) => problems.push({ line, reason, text: "" }) },
       readerResult,
     );
     const buffered: LineBatch[] = [];
@@ -354,5 +365,19 @@ function progressReporter(
   return (index, bytes) => {
     read[index] = bytes;
     onProgress({ bytesRead: read.reduce((a, b) => a + b, 0), totalBytes });
+  };
+}
+
+/** Counts the text read from all inputs against `maxLogBytes`; throws as soon as it is passed. */
+function textBudget(limitBytes: number | undefined): (bytes: number, file: string) => void {
+  let read = 0;
+  return (bytes, file) => {
+    read += bytes;
+    if (limitBytes !== undefined && read > limitBytes) {
+      throw new InputError(`the logs hold more than ${limitBytes} bytes of text (decompressed), the server's limit`, {
+        file,
+        limitBytes,
+      });
+    }
   };
 }

@@ -6,8 +6,10 @@ export class InputError extends Error {
   readonly file?: string;
   readonly line?: number;
   readonly field?: string;
+  /** Set when the input passed a size limit (the API answers 413). */
+  readonly limitBytes?: number;
 
-  constructor(message: string, where: { file?: string; line?: number; field?: string } = {}) {
+  constructor(message: string, where: { file?: string; line?: number; field?: string; limitBytes?: number } = {}) {
     const place =
       where.file === undefined
         ? where.field
@@ -17,5 +19,6 @@ export class InputError extends Error {
     this.file = where.file;
     this.line = where.line;
     this.field = where.field;
+    this.limitBytes = where.limitBytes;
   }
 }

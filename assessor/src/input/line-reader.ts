@@ -13,6 +13,8 @@ export interface LineBatch {
 export interface LineReaderEvents {
   /** Compressed (as read) bytes so far, for progress. */
   onBytes?(bytesRead: number): void;
+  /** Bytes of text (decompressed) in each chunk as it is decoded; may throw to stop reading. */
+  onText?(bytes: number): void;
   /** Something went wrong after lines were accepted (a truncated gzip stream): reported, not thrown. */
   onProblem?(message: string, line: number): void;
 }
@@ -43,6 +45,7 @@ export async function* readLines(
     const next = await chunks.next();
     if (next.done) return undefined;
     const bytes = asBuffer(next.value as Uint8Array);
+    events.onText?.(bytes.byteLength);
     if (!checkedForBinary) {
       checkedForBinary = true;
       if (looksBinary(bytes)) {

@@ -17,6 +17,12 @@ export interface AppOptions {
   maxUploadBytes?: number;
   /** Default 8 MiB. */
   syncLimitBytes?: number;
+  /** Bytes of log text (after gzip decompression) one upload may hold. Default 16 GiB. */
+  maxLogBytes?: number;
+  /** Config parts are read into memory: at most this many per upload (default 20)... */
+  maxConfigFiles?: number;
+  /** ...and this many bytes together (default 1 MiB). */
+  maxConfigBytes?: number;
   /** The Price List API endpoint for uploads asking live-pricing=true (default: AWS's). */
   pricingEndpoint?: string;
   /** The assessor core; tests may wrap it. Default assess(). */
@@ -25,6 +31,9 @@ export interface AppOptions {
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 export const DEFAULT_SYNC_LIMIT_BYTES = 8 * 1024 ** 2;
+export const DEFAULT_MAX_LOG_BYTES = 16 * 1024 ** 3;
+export const DEFAULT_MAX_CONFIG_FILES = 20;
+export const DEFAULT_MAX_CONFIG_BYTES = 1024 ** 2;
 
 export interface AssessorApp {
   app: express.Express;
@@ -36,7 +45,13 @@ export interface AssessorApp {
 /** The assessor's HTTP API. Listening, signals and shutdown are the caller's (see startServer). */
 export function createApp(options: AppOptions): AssessorApp {
   const logger = options.logger ?? silentLogger;
-  const jobs = new AssessmentJobs(options.store, logger, options.assess ?? assess, options.pricingEndpoint);
+  const jobs = new AssessmentJobs(
+    options.store,
+    logger,
+    options.assess ?? assess,
+    options.pricingEndpoint,
+    options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES,
+  );
   let draining = false;
   const app = express();
   app.disable("x-powered-by");
@@ -65,6 +80,10 @@ export function createApp(options: AppOptions): AssessorApp {
       jobs,
       maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
       syncLimitBytes: options.syncLimitBytes ?? DEFAULT_SYNC_LIMIT_BYTES,
+      configLimits: {
+        files: options.maxConfigFiles ?? DEFAULT_MAX_CONFIG_FILES,
+        bytes: options.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES,
+      },
       isDraining: () => draining,
     }),
   );

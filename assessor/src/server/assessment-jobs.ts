@@ -60,6 +60,8 @@ export class AssessmentJobs {
     private readonly assessLogs: AssessFunction,
     /** The Price List API endpoint live-pricing asks (the operator's choice); default AWS's. */
     private readonly pricingEndpoint?: string,
+    /** Bytes of log text (decompressed) one assessment may read. */
+    private readonly maxLogBytes?: number,
   ) {}
 
   /** Runs a job to the end. Resolves with the stored record; rejects with the problem, having stored nothing. */
@@ -174,6 +176,7 @@ export class AssessmentJobs {
         ...asked,
         livePricing: asked.livePricing ? (this.pricingEndpoint ? { endpoint: this.pricingEndpoint } : true) : false,
         signal: job.controller.signal,
+        ...(this.maxLogBytes === undefined ? {} : { maxLogBytes: this.maxLogBytes }),
         ...(onProgress ? { onProgress } : {}),
       });
     } catch (error) {

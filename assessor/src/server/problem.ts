@@ -81,6 +81,7 @@ export function problemFromError(error: unknown): HttpProblem {
       ...(error.line === undefined ? {} : { line: error.line }),
       ...(error.field === undefined ? {} : { field: error.field.replace(/^--/, "") }),
     };
+    if (error.limitBytes !== undefined) return new HttpProblem("tooLarge", error.message, { ...where, limitBytes: error.limitBytes });
     return new HttpProblem(error.field === undefined ? "badInput" : "badOption", error.message, where);
   }
   return new HttpProblem("internal", "unexpected failure; the server log has the details");

@@ -93,6 +93,9 @@ options:
   --data-dir DIR         embedded database directory (default: PROXYFIT_DATA_DIR, else ${defaultDataDir()})
   --database-url URL     a PostgreSQL server instead (default: DATABASE_URL)
   --max-upload SIZE      largest upload, e.g. 500M, 2G (default 2G)
+  --max-log SIZE         most log text one upload may hold once decompressed (default 16G)
+  --max-config-files N   most config parts in one upload (default 20)
+  --max-config SIZE      most bytes of config parts in one upload, together (default 1M)
   --sync-limit SIZE      uploads up to SIZE are answered when done (201), bigger ones once received (202) (default 8M)
   --shutdown-grace SEC   on SIGTERM, time in-flight uploads get to finish (default 30)
   --request-timeout SEC  time a client may take to send one upload (default 3600)
@@ -117,6 +120,9 @@ export async function runServe(argv: string[], env: NodeJS.ProcessEnv = process.
         "database-url": { type: "string" },
         "max-upload": { type: "string" },
         "sync-limit": { type: "string" },
+        "max-log": { type: "string" },
+        "max-config-files": { type: "string" },
+        "max-config": { type: "string" },
         "shutdown-grace": { type: "string" },
         "request-timeout": { type: "string" },
         "pricing-endpoint": { type: "string" },
@@ -137,6 +143,11 @@ export async function runServe(argv: string[], env: NodeJS.ProcessEnv = process.
       ...(dataDir ? { dataDir } : {}),
       maxUploadBytes: values["max-upload"] ? size(values["max-upload"], "--max-upload") : DEFAULT_MAX_UPLOAD_BYTES,
       syncLimitBytes: values["sync-limit"] ? size(values["sync-limit"], "--sync-limit") : DEFAULT_SYNC_LIMIT_BYTES,
+      ...(values["max-log"] ? { maxLogBytes: size(values["max-log"], "--max-log") } : {}),
+      ...(values["max-config-files"]
+        ? { maxConfigFiles: integer(values["max-config-files"], "--max-config-files", 0, 100) }
+        : {}),
+      ...(values["max-config"] ? { maxConfigBytes: size(values["max-config"], "--max-config") } : {}),
       shutdownGraceMs: 1000 * integer(values["shutdown-grace"] ?? "30", "--shutdown-grace", 0, 3600),
       requestTimeoutMs: 1000 * integer(values["request-timeout"] ?? "3600", "--request-timeout", 1, 86_400),
       ...(values["pricing-endpoint"] ? { pricingEndpoint: values["pricing-endpoint"] } : {}),

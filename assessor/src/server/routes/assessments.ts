@@ -7,7 +7,7 @@ import { parseRequestOptions } from "../options.js";
 import { HttpProblem } from "../problem.js";
 import { type AssessmentStatusDocument, assessmentPath, effectiveRecord, statusDocument } from "../status-document.js";
 import type { AssessmentRecord, AssessmentStore } from "../storage/assessment-store.js";
-import { spoolMultipart } from "../uploads/multipart-upload.js";
+import { type ConfigLimits, spoolMultipart } from "../uploads/multipart-upload.js";
 import { declaredLength, rawUpload } from "../uploads/raw-upload.js";
 
 export interface AssessmentRoutesOptions {
@@ -17,6 +17,8 @@ export interface AssessmentRoutesOptions {
   maxUploadBytes: number;
   /** Uploads up to this size are answered when done (201); bigger ones at once (202). */
   syncLimitBytes: number;
+  /** Config parts an upload may hold in memory. */
+  configLimits: ConfigLimits;
   /** True once shutdown began: new uploads are refused. */
   isDraining(): boolean;
 }
@@ -47,7 +49,7 @@ export function assessmentRoutes(options: AssessmentRoutesOptions): Router {
   router.post("/v1/assessments", async (request, response) => {
     if (options.isDraining()) throw new HttpProblem("shuttingDown", "the server is shutting down; retry elsewhere");
     const submission = isMultipart(request)
-      ? await multipartSubmission(request, options.maxUploadBytes)
+      ? await multipartSubmission(request, options.maxUploadBytes, options.configLimits)
       : rawSubmission(request, options.maxUploadBytes);
     const size = submission.totalBytes;
     const respondAsync = size === undefined || size > options.syncLimitBytes || prefersAsync(request);
@@ -132,14 +134,18 @@ function isMultipart(request: Request): boolean {
   return request.is("multipart/form-data") === "multipart/form-data";
 }
 
-async function multipartSubmission(request: Request, maxUploadBytes: number): Promise<JobSubmission> {
+async function multipartSubmission(
+  request: Request,
+  maxUploadBytes: number,
+  configLimits: ConfigLimits,
+): Promise<JobSubmission> {
   const stray = [...new URL(request.originalUrl, "http://localhost").searchParams.keys()];
   if (stray.length > 0) {
     throw new HttpProblem("badOption", `${stray[0]}: with multipart/form-data, send options as form fields`, {
       field: stray[0]!,
     });
   }
-  const upload = await spoolMultipart(request, maxUploadBytes);
+  const upload = await spoolMultipart(request, maxUploadBytes, configLimits);
   return {
     files: upload.files,
     inputs: upload.logs,
@@ -237,6 +243,7 @@ function failedProblem(record: AssessmentRecord): HttpProblem {
     ...(problem?.file === undefined ? {} : { file: problem.file }),
     ...(problem?.line === undefined ? {} : { line: problem.line }),
     ...(problem?.field === undefined ? {} : { field: problem.field }),
+    ...(problem?.limitBytes === undefined ? {} : { limitBytes: problem.limitBytes }),
     assessment: { id: record.id, status: "failed" },
   });
 }

@@ -16,8 +16,11 @@ import { declaredLength, incompleteUpload } from "./raw-upload.js";
 export const LOG_PART = "log";
 export const CONFIG_PART = "config";
 
-/** Driver configs are small text files read into memory; anything bigger is not a config. */
-const CONFIG_LIMIT_BYTES = 1 << 20;
+/** Driver configs are small text files read into memory: how many an upload may have, and their bytes together. */
+export interface ConfigLimits {
+  files: number;
+  bytes: number;
+}
 
 export interface MultipartUpload {
   /** File-backed: assess() reads several logs concurrently to merge their timelines. */
@@ -36,11 +39,15 @@ export interface MultipartUpload {
  * option fields. Rejects with a problem naming the part, the limit or the cut-off point; the directory is removed
  * on failure.
  */
-export async function spoolMultipart(request: IncomingMessage, limitBytes: number): Promise<MultipartUpload> {
+export async function spoolMultipart(
+  request: IncomingMessage,
+  limitBytes: number,
+  configLimits: ConfigLimits,
+): Promise<MultipartUpload> {
   const dir = await mkdtemp(join(tmpdir(), "proxyfit-upload-"));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
-    return { ...(await receive(request, dir, limitBytes)), cleanup };
+    return { ...(await receive(request, dir, limitBytes, configLimits)), cleanup };
   } catch (error) {
     await cleanup();
     throw error;
@@ -51,6 +58,7 @@ async function receive(
   request: IncomingMessage,
   dir: string,
   limitBytes: number,
+  configLimits: ConfigLimits,
 ): Promise<Omit<MultipartUpload, "cleanup">> {
   const fields: Array<[string, string]> = [];
   const files: UploadedFile[] = [];
@@ -58,6 +66,7 @@ async function receive(
   const configs: Array<{ name: string; text: string }> = [];
   const writes: Array<Promise<void>> = [];
   let received = 0;
+  let configBytes = 0;
 
   let parser: busboy.Busboy;
   try {
@@ -117,9 +126,29 @@ async function receive(
         logPaths.push(path);
         write = spoolTo(stream, path, counted(name));
       } else {
+        if (configs.length >= configLimits.files) {
+          stream.resume();
+          fail(
+            new HttpProblem("tooLarge", `${name}: more than ${configLimits.files} config files in one upload`, {
+              file: name,
+              field: CONFIG_PART,
+            }),
+          );
+          return;
+        }
         const config = { name, text: "" };
         configs.push(config);
-        write = readConfig(stream, name, counted(name)).then((text) => {
+        const countConfig = (bytes: number) => {
+          configBytes += bytes;
+          if (configBytes > configLimits.bytes) {
+            throw new HttpProblem(
+              "tooLarge",
+              `${name}: the config files exceed the limit of ${configLimits.bytes} bytes together`,
+              { file: name, limitBytes: configLimits.bytes },
+            );
+          }
+        };
+        write = readConfig(stream, counted(name), countConfig).then((text) => {
           config.text = text;
           return Buffer.byteLength(text);
         });
@@ -135,8 +164,14 @@ async function receive(
     });
     parser.on("filesLimit", () => fail(new HttpProblem("badOption", "more than 100 files in one upload")));
     parser.on("fieldsLimit", () => fail(new HttpProblem("badOption", "more than 100 fields in one upload")));
+    // A body cut off mid-form is an incomplete upload; anything else busboy refuses (a part header over its limit, a
+    // malformed boundary) is the client's mistake, never a server error.
     parser.on("error", (error: Error) =>
-      fail(request.complete ? new HttpProblem("badOption", `malformed multipart body: ${error.message}`) : error),
+      fail(
+        !request.complete && /unexpected end/i.test(error.message)
+          ? incompleteUpload("multipart upload", received, declaredLength(request))
+          : new HttpProblem("badOption", `malformed multipart body: ${error.message}`),
+      ),
     );
     parser.on("close", () => {
       Promise.all(writes).then(() => {
@@ -180,21 +215,15 @@ async function spoolTo(
   return file.bytesWritten;
 }
 
+/** Reads a config part into memory, counting it against the upload's config limit before keeping each chunk. */
 async function readConfig(
   stream: Readable,
-  name: string,
   count: (source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer>,
+  countConfig: (bytes: number) => void,
 ): Promise<string> {
   const chunks: Buffer[] = [];
-  let bytes = 0;
   for await (const chunk of count(stream)) {
-    bytes += chunk.byteLength;
-    if (bytes > CONFIG_LIMIT_BYTES) {
-      throw new HttpProblem("tooLarge", `${name}: a config file may be at most ${CONFIG_LIMIT_BYTES} bytes`, {
-        file: name,
-        limitBytes: CONFIG_LIMIT_BYTES,
-      });
-    }
+    countConfig(chunk.byteLength);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString("utf8");
