@@ -136,6 +136,7 @@ function problemResponder(logger: Logger) {
     response
       .status(problem.status)
       .type("application/problem+json")
-      .send(JSON.stringify(problem.toDocument(request.originalUrl)));
+      // The path only: a query string may hold what must not be echoed (a token pasted in the wrong place).
+      .send(JSON.stringify(problem.toDocument(request.originalUrl.split("?")[0])));
   };
 }

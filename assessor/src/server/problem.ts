@@ -20,6 +20,7 @@ export interface ProblemDocument {
 
 export const PROBLEM_TYPES = {
   badOption: { slug: "bad-option", title: "Bad option", status: 400 },
+  badRequest: { slug: "bad-request", title: "Malformed request", status: 400 },
   badInput: { slug: "bad-input", title: "The log or config file could not be assessed", status: 422 },
   incompleteUpload: { slug: "incomplete-upload", title: "The upload was cut off", status: 400 },
   unsupportedMediaType: { slug: "unsupported-media-type", title: "Unsupported media type", status: 415 },
@@ -83,6 +84,11 @@ export function problemFromError(error: unknown): HttpProblem {
     };
     if (error.limitBytes !== undefined) return new HttpProblem("tooLarge", error.message, { ...where, limitBytes: error.limitBytes });
     return new HttpProblem(error.field === undefined ? "badInput" : "badOption", error.message, where);
+  }
+  // Express's own refusals (a path that does not decode, say) carry a 4xx status: the client's mistake, not ours.
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    return new HttpProblem("badRequest", `malformed request: ${(error as Error).message}`);
   }
   return new HttpProblem("internal", "unexpected failure; the server log has the details");
 }

@@ -1,3 +1,4 @@
+import { removeStaleSpools } from "./uploads/multipart-upload.js";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -43,6 +44,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
   }
 
+  const stale = await removeStaleSpools();
+  if (stale > 0) logger.info("removed the spooled uploads of a server that stopped mid-upload", { directories: stale });
   const store = await openStore({
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     dataDir: options.dataDir ?? defaultDataDir(),

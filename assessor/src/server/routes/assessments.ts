@@ -39,12 +39,19 @@ const RAW_ENCODINGS = ["identity", "gzip", "x-gzip"];
 /** When the upload gives no file name. */
 const DEFAULT_RAW_NAME = "upload.log";
 
+const ASSESSMENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A cursor's time, as the server writes it (toISOString). */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const PAGE_DEFAULT = 20;
 const PAGE_MAX = 100;
 
 export function assessmentRoutes(options: AssessmentRoutesOptions): Router {
   const { store, jobs } = options;
   const router = Router();
+  // Ids are UUIDs: anything else names no assessment, and never reaches the database (a NUL byte would fail there).
+  router.param("id", (_request, _response, next, id: string) => {
+    next(ASSESSMENT_ID.test(id) ? undefined : notFound(id));
+  });
 
   router.post("/v1/assessments", async (request, response) => {
     if (options.isDraining()) throw new HttpProblem("shuttingDown", "the server is shutting down; retry elsewhere");
@@ -210,7 +217,13 @@ function encodeCursor(record: AssessmentRecord): string {
 function decodeCursor(cursor: string): { createdAt: string; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
-    if (typeof createdAt === "string" && typeof id === "string" && !Number.isNaN(Date.parse(createdAt))) {
+    if (
+      typeof createdAt === "string" &&
+      typeof id === "string" &&
+      CURSOR_TIME.test(createdAt) &&
+      !Number.isNaN(Date.parse(createdAt)) &&
+      ASSESSMENT_ID.test(id)
+    ) {
       return { createdAt, id };
     }
   } catch {
@@ -232,7 +245,7 @@ async function findRecord(store: AssessmentStore, jobs: AssessmentJobs, id: stri
 }
 
 function notFound(id: string): HttpProblem {
-  return new HttpProblem("notFound", `no assessment ${id}`);
+  return new HttpProblem("notFound", `no assessment ${JSON.stringify(id)}`);
 }
 
 /** A failed assessment answers with the problem that failed it. */

@@ -1,5 +1,5 @@
 import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -15,6 +15,33 @@ import { declaredLength, incompleteUpload } from "./raw-upload.js";
 /** Form part names: logs go in "log" parts, driver / ORM configuration files in "config" parts. */
 export const LOG_PART = "log";
 export const CONFIG_PART = "config";
+
+/** Spool directories are named with the server's pid, so a later server can tell which ones a crash left behind. */
+const SPOOL_PREFIX = "proxyfit-upload-";
+
+/**
+ * Removes the spool directories (raw logs) of servers that are no longer running: uploads a crash interrupted.
+ * Returns how many were removed. Directories of live servers on the same machine are left alone.
+ */
+export async function removeStaleSpools(dir: string = tmpdir()): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(dir)) {
+    const pid = /^proxyfit-upload-(\d+)-/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isRunning(Number(pid))) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
 
 /** Driver configs are small text files read into memory: how many an upload may have, and their bytes together. */
 export interface ConfigLimits {
@@ -44,7 +71,7 @@ export async function spoolMultipart(
   limitBytes: number,
   configLimits: ConfigLimits,
 ): Promise<MultipartUpload> {
-  const dir = await mkdtemp(join(tmpdir(), "proxyfit-upload-"));
+  const dir = await mkdtemp(join(tmpdir(), `${SPOOL_PREFIX}${process.pid}-`));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
     return { ...(await receive(request, dir, limitBytes, configLimits)), cleanup };
