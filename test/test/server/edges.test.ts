@@ -39,7 +39,7 @@ describe("malformed ids and cursors", () => {
     expect((await api.call("/v1/assessments/%00", { method: "DELETE" })).status).toBe(404);
   });
 
-  it.each([["5", "x"], ["2026-12-03T17:00:00.000Z", "x"], ["5", "00000000-0000-0000-0000-000000000000"], [1, 2], "x"])(
+  it.each([["5", "x"], ["5", "00000000-0000-0000-0000-000000000000"], ["2026-12-03T17:00:00.000Z", "a\u0000b"], [1, 2], "x"])(
     "a cursor of %j is a 400 problem",
     async (...value) => {
       const cursor = Buffer.from(JSON.stringify(value.length === 1 ? value[0] : value)).toString("base64url");

@@ -39,7 +39,7 @@ const RAW_ENCODINGS = ["identity", "gzip", "x-gzip"];
 /** When the upload gives no file name. */
 const DEFAULT_RAW_NAME = "upload.log";
 
-const ASSESSMENT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ASSESSMENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 /** A cursor's time, as the server writes it (toISOString). */
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const PAGE_DEFAULT = 20;
@@ -48,7 +48,8 @@ const PAGE_MAX = 100;
 export function assessmentRoutes(options: AssessmentRoutesOptions): Router {
   const { store, jobs } = options;
   const router = Router();
-  // Ids are UUIDs: anything else names no assessment, and never reaches the database (a NUL byte would fail there).
+  // The server makes UUIDs; anything outside URL-safe characters names no assessment and never reaches the database
+  // (a NUL byte would fail there).
   router.param("id", (_request, _response, next, id: string) => {
     next(ASSESSMENT_ID.test(id) ? undefined : notFound(id));
   });
