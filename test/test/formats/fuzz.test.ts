@@ -96,7 +96,7 @@ describe("fuzzed readers", () => {
       fc.asyncProperty(mutatedLog, async ({ format, forced, bytes }) => {
         await assessOrRefuse(bytes, forced ? format : undefined);
       }),
-      { seed: SEED, numRuns: 200 },
+      { seed: SEED, numRuns: 150 },
     );
   }, 120_000);
 
@@ -106,7 +106,7 @@ describe("fuzzed readers", () => {
       fc.asyncProperty(randomBytes, fc.nat(formats.length - 1), async (bytes, index) => {
         await assessOrRefuse(bytes, formats[index]);
       }),
-      { seed: SEED, numRuns: 100 },
+      { seed: SEED, numRuns: 80 },
     );
   }, 120_000);
 
@@ -131,7 +131,7 @@ describe("fuzzed readers", () => {
           await response.body?.cancel();
         }
       }),
-      { seed: SEED, numRuns: 60 },
+      { seed: SEED, numRuns: 40 },
     );
   }, 120_000);
 
