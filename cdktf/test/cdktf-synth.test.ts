@@ -1,9 +1,10 @@
 import { execFile } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, test } from "vitest";
+import { failureOf, offlineTerraform } from "./offline-terraform.js";
 import { SAMPLES, type SampleName, samplePath } from "./synth-samples.js";
 
 /**
@@ -19,19 +20,21 @@ const OFFLINE = { CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" };
 /** The compiled app; the first synth (through cdktf.json's app) compiles it, the others reuse it. */
 const COMPILED_APP = "node dist/synth-app/cdktf/src/main.js";
 
-async function cdktfSynth(inputsFile: string, output: string, app?: string) {
+async function cdktfSynth(inputsFile: string | undefined, output: string, app?: string) {
   const args = ["cdktf", "synth", "--output", output, ...(app ? ["--app", app] : [])];
-  return run("npx", args, {
-    cwd: packageDir,
-    env: { ...process.env, ...OFFLINE, PROXYFIT_DEPLOY_CONFIG: inputsFile },
-    timeout: 120_000,
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env, ...OFFLINE, CI: "1" };
+  if (inputsFile) env.PROXYFIT_DEPLOY_CONFIG = inputsFile;
+  else delete env.PROXYFIT_DEPLOY_CONFIG;
+  return run("npx", args, { cwd: packageDir, env, timeout: 240_000 });
 }
 
 const outputOf = (name: SampleName) => join(scratch, name);
 const stacksOf = (name: SampleName) => readdirSync(join(outputOf(name), "stacks")).sort();
 
-describe("npx cdktf synth on the samples, offline", () => {
+// A compile and a synth each, or a terraform init: minutes when the machine is loaded by other test runs.
+const SLOW = { timeout: 300_000 };
+
+describe("npx cdktf synth on the samples, offline", SLOW, () => {
   test("postgres-instance through cdktf.json's app: both stacks", async () => {
     await cdktfSynth(samplePath("postgres-instance"), outputOf("postgres-instance"));
     expect(stacksOf("postgres-instance")).toEqual(["proxyfit-rds-proxy", "proxyfit-trial-proxy"]);
@@ -47,6 +50,16 @@ describe("npx cdktf synth on the samples, offline", () => {
   ] as const)("%s", async (name, stacks) => {
     await cdktfSynth(samplePath(name), outputOf(name), COMPILED_APP);
     expect(stacksOf(name)).toEqual(stacks);
+  });
+
+  test("a first run without inputs synthesizes the bundled sample and says so on one line", async () => {
+    expect(existsSync(join(packageDir, "proxyfit.deploy.json")), "this test needs cdktf/ without a proxyfit.deploy.json").toBe(false);
+    const { stdout } = await cdktfSynth(undefined, join(scratch, "first-run"), COMPILED_APP);
+    const said = stdout.split("\n").filter((line) => line.startsWith("proxyfit:"));
+    expect(said).toEqual([
+      "proxyfit: no proxyfit.deploy.json here, so this synthesizes the bundled sample samples/postgres-instance.deploy.json; set PROXYFIT_DEPLOY_CONFIG to your own deployment inputs (docs/deploy.md)",
+    ]);
+    expect(readdirSync(join(scratch, "first-run", "stacks")).sort()).toEqual(["proxyfit-rds-proxy", "proxyfit-trial-proxy"]);
   });
 
   test("invalid inputs: synth fails and prints every problem with its file and field", async () => {
@@ -67,43 +80,13 @@ describe("npx cdktf synth on the samples, offline", () => {
   });
 });
 
-/** A filesystem mirror holding hashicorp/aws (`terraform init -plugin-dir`), from PROXYFIT_TF_PLUGIN_DIR or /opt/tf-plugins. */
-function offlineAwsProvider(): { pluginDir: string; version: string } | undefined {
-  const pluginDir = process.env.PROXYFIT_TF_PLUGIN_DIR || "/opt/tf-plugins";
-  const versions = join(pluginDir, "registry.terraform.io/hashicorp/aws");
-  if (!existsSync(versions)) return undefined;
-  const version = readdirSync(versions).sort().at(-1);
-  return version ? { pluginDir, version } : undefined;
-}
-
-const provider = offlineAwsProvider();
-
-describe.skipIf(!provider)(`terraform validate with the offline AWS provider ${provider?.version ?? ""}`, () => {
-  /**
-   * The bindings target provider 6.25.0; the mirror may hold another version. Pin the stack to the mirror's version,
-   * and where the stack uses an argument that version lacks (default_auth_scheme arrived in 6.x), say so rather than
-   * fail: the rest of the stack is still checked against Terraform's own schema.
-   */
-  function prepare(name: SampleName, stack: string): { dir: string; adapted: string[] } {
-    const dir = join(scratch, "validate", name, stack);
-    mkdirSync(dir, { recursive: true });
-    cpSync(join(outputOf(name), "stacks", stack, "cdk.tf.json"), join(dir, "cdk.tf.json"));
-    const document = JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8"));
-    document.terraform.required_providers.aws.version = provider!.version;
-    delete document.terraform.backend;
-    const adapted: string[] = [];
-    if (!provider!.version.startsWith("6.")) {
-      for (const proxy of Object.values(document.resource.aws_db_proxy ?? {}) as Array<Record<string, unknown>>) {
-        if (proxy.default_auth_scheme === undefined) continue;
-        delete proxy.default_auth_scheme;
-        proxy.auth = [{ auth_scheme: "SECRETS", iam_auth: "REQUIRED", secret_arn: "arn:aws:secretsmanager:us-west-2:111122223333:secret:x" }];
-        adapted.push("aws_db_proxy.default_auth_scheme");
-      }
-    }
-    writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(document));
-    return { dir, adapted };
-  }
-
+/**
+ * Every synthesized stack as written, against Terraform's own schema of the AWS provider in the offline mirror (5.100.0
+ * on the development machine): `terraform init` must accept the stack's provider constraint, and `validate` the stack.
+ * A stack that asks for a newer provider (end-to-end IAM: >= 6.15.0) must be refused by init when the mirror is older;
+ * it is then validated with the one argument that needs 6.x swapped for an `auth` block, so the rest is still checked.
+ */
+describe("terraform init and validate, offline, of every synthesized stack", SLOW, () => {
   const stacks: Array<[SampleName, string]> = [
     ["postgres-instance", "proxyfit-rds-proxy"],
     ["postgres-instance", "proxyfit-trial-proxy"],
@@ -111,14 +94,33 @@ describe.skipIf(!provider)(`terraform validate with the offline AWS provider ${p
     ["iam-end-to-end", "proxyfit-rds-proxy"],
   ];
   test.concurrent.for(stacks)("%s / %s", async ([name, stack], { expect }) => {
-    const { dir, adapted } = prepare(name, stack);
-    const env = { ...process.env, ...OFFLINE };
-    await run("terraform", ["init", "-backend=false", "-input=false", `-plugin-dir=${provider!.pluginDir}`], { cwd: dir, env });
-    const { stdout } = await run("terraform", ["validate", "-json"], { cwd: dir, env });
+    const terraform = await offlineTerraform(scratch);
+    const dir = join(scratch, "validate", name, stack);
+    mkdirSync(dir, { recursive: true });
+    const document = JSON.parse(readFileSync(join(outputOf(name), "stacks", stack, "cdk.tf.json"), "utf8"));
+    const text = JSON.stringify(document);
+    for (const machinePath of [packageDir.replace(/\/$/, ""), scratch]) expect(text).not.toContain(machinePath);
+    if (document.terraform.backend.local) expect(document.terraform.backend.local.path).toBe(`../../../terraform.${stack}.tfstate`);
+    writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(document));
+    // The S3 backend would need credentials; the local one is checked above for being relative.
+    const init = () => terraform.run(["init", "-backend=false", "-input=false", "-no-color"], dir);
+
+    const needs6 = document.terraform.required_providers.aws.version.startsWith(">= 6.");
+    if (needs6 && !terraform.providerVersion.startsWith("6.")) {
+      const refused = await failureOf(init());
+      expect(refused?.stderr).toMatch(/no available releases match the given constraints >= 6\.15\.0,\s+< 7\.0\.0/);
+      for (const proxy of Object.values(document.resource.aws_db_proxy) as Array<Record<string, unknown>>) {
+        delete proxy.default_auth_scheme;
+        proxy.auth = [{ auth_scheme: "SECRETS", iam_auth: "REQUIRED", secret_arn: "arn:aws:secretsmanager:us-west-2:111122223333:secret:x" }];
+      }
+      document.terraform.required_providers.aws.version = terraform.providerVersion;
+      writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(document));
+    }
+    await init();
+    const { stdout } = await terraform.run(["validate", "-json"], dir);
     const result = JSON.parse(stdout);
     expect(result.diagnostics, JSON.stringify(result.diagnostics, null, 2)).toEqual([]);
     expect(result.valid).toBe(true);
-    expect(adapted).toEqual(name === "iam-end-to-end" && !provider!.version.startsWith("6.") ? ["aws_db_proxy.default_auth_scheme"] : []);
   });
 });
 

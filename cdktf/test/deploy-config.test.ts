@@ -218,8 +218,14 @@ describe("validation names the file, the field and what is wrong", () => {
         }),
       ),
     ).toEqual([
-      "postgres-instance.deploy.json: recommendedProxy.subnetIDs: is not a known setting (known: stackName, proxyName, ignoreVerdict, vpcId, subnetIds, applicationSecurityGroupIds, database, auth, readOnlyEndpoint, applicationRole, alarms)",
+      "postgres-instance.deploy.json: recommendedProxy.subnetIDs: is not a known setting (known: stackName, proxyName, ignoreVerdict, vpcId, subnetIds, applicationSecurityGroupIds, database, auth, readOnlyEndpoint, endpointNetworkType, targetConnectionNetworkType, applicationRole, alarms)",
       "postgres-instance.deploy.json: recommendedProxy.subnetIds: is required",
+    ]);
+  });
+
+  test("an IPv6-only proxy endpoint needs an IPv6 target connection", () => {
+    expect(describeProblems(() => parse("postgres-instance", (i) => (i.recommendedProxy.endpointNetworkType = "IPV6")))).toEqual([
+      'postgres-instance.deploy.json: recommendedProxy.targetConnectionNetworkType: must be "IPV6" when endpointNetworkType is "IPV6" (RDS Proxy in IPv6-only subnets reaches its database over IPv6)',
     ]);
   });
 

@@ -345,6 +345,38 @@ describe("RecommendedProxyStack: end-to-end IAM to an Aurora PostgreSQL cluster 
   });
 });
 
+describe("the AWS provider constraint: 5.x and 6.x, raised only by the arguments the inputs ask for", () => {
+  const constraintOf = (stack: SynthesizedStack) => JSON.parse(stack.json).terraform.required_providers.aws.version;
+
+  test("secrets auth over IPv4 takes any 5.x or 6.x provider; the trial proxy too", () => {
+    const { rds, trial } = synthSample("postgres-instance");
+    expect(constraintOf(rds!)).toBe(">= 5.0.0, < 7.0.0");
+    expect(constraintOf(trial!)).toBe(">= 5.0.0, < 7.0.0");
+    expect(Object.keys(single(rds!, "aws_db_proxy"))).not.toContain("endpoint_network_type");
+  });
+
+  test("end-to-end IAM (default_auth_scheme) needs 6.15.0", () => {
+    expect(constraintOf(synthSample("iam-end-to-end").rds!)).toBe(">= 6.15.0, < 7.0.0");
+  });
+
+  test("IPv6 network types are set only when asked for, and then need 6.28.0", () => {
+    const dual = synthSample("iam-end-to-end", (inputs) => {
+      inputs.recommendedProxy.endpointNetworkType = "DUAL";
+      inputs.recommendedProxy.targetConnectionNetworkType = "IPV6";
+    }).rds!;
+    expect(single(dual, "aws_db_proxy")).toMatchObject({ endpoint_network_type: "DUAL", target_connection_network_type: "IPV6" });
+    expect(constraintOf(dual)).toBe(">= 6.28.0, < 7.0.0");
+
+    const ipv4 = synthSample("postgres-instance", (inputs) => {
+      inputs.recommendedProxy.endpointNetworkType = "IPV4";
+      inputs.recommendedProxy.targetConnectionNetworkType = "IPV4";
+    }).rds!;
+    expect(Object.keys(single(ipv4, "aws_db_proxy"))).not.toContain("endpoint_network_type");
+    expect(Object.keys(single(ipv4, "aws_db_proxy"))).not.toContain("target_connection_network_type");
+    expect(constraintOf(ipv4)).toBe(">= 5.0.0, < 7.0.0");
+  });
+});
+
 describe("snapshots of the synthesized JSON", () => {
   for (const sample of SAMPLES) {
     test(sample, () => {

@@ -1,6 +1,7 @@
 import { Testing } from "cdktf";
 import { expect } from "vitest";
-import { type DeployConfig, loadDeployConfig } from "../src/config/deploy-config.js";
+import { readFileSync } from "node:fs";
+import { type DeployConfig, loadDeployConfig, parseDeployConfig } from "../src/config/deploy-config.js";
 import { RecommendedProxyStack } from "../src/stacks/recommended-proxy-stack.js";
 import { TrialProxyStack } from "../src/stacks/trial-proxy-stack.js";
 
@@ -17,8 +18,16 @@ export interface SynthesizedStack {
   outputs: Record<string, { value: unknown; description?: string }>;
 }
 
-export function synthSample(name: SampleName): { config: DeployConfig; rds?: SynthesizedStack; trial?: SynthesizedStack } {
-  const config = loadDeployConfig(samplePath(name), { env: {} });
+/** Synthesizes a sample's stacks, after `change` edits its inputs document when given. */
+export function synthSample(
+  name: SampleName,
+  // biome-ignore lint/suspicious/noExplicitAny: tests edit the sample document freely, as a user would.
+  change?: (inputs: Record<string, any>) => void,
+): { config: DeployConfig; rds?: SynthesizedStack; trial?: SynthesizedStack } {
+  const file = samplePath(name);
+  const inputs = change ? JSON.parse(readFileSync(file, "utf8")) : undefined;
+  change?.(inputs);
+  const config = inputs ? parseDeployConfig(inputs, { file, env: {} }) : loadDeployConfig(file, { env: {} });
   const app = Testing.app();
   const rds = config.recommendedProxy ? new RecommendedProxyStack(app, { ...config, recommendedProxy: config.recommendedProxy }) : undefined;
   const trial = config.trialProxy ? new TrialProxyStack(app, { ...config, trialProxy: config.trialProxy }) : undefined;

@@ -50,6 +50,10 @@ export interface RecommendedProxyInputs extends NetworkInputs {
     port: number;
   };
   auth: SecretsAuthInputs | IamAuthInputs;
+  /** IPV4 unless given (aws_db_proxy.endpoint_network_type, AWS provider 6.28.0 and later). */
+  endpointNetworkType?: "IPV4" | "IPV6" | "DUAL";
+  /** IPV4 unless given (aws_db_proxy.target_connection_network_type, AWS provider 6.28.0 and later). */
+  targetConnectionNetworkType?: "IPV4" | "IPV6";
   /** The recommendation's `read_only_endpoint.recommended` unless the inputs say otherwise. */
   readOnlyEndpoint: boolean;
   /** An application role that gets `rds-db:connect` on the proxy (IAM authentication only). */
@@ -232,6 +236,8 @@ function readRecommendedProxy(
     "database",
     "auth",
     "readOnlyEndpoint",
+    "endpointNetworkType",
+    "targetConnectionNetworkType",
     "applicationRole",
     "alarms",
   ];
@@ -244,6 +250,11 @@ function readRecommendedProxy(
   const database = readProxyDatabase(reader, at("database"), recommendation);
   const auth = readAuth(reader, at("auth"), region);
   const readOnlyOverride = reader.boolean(at("readOnlyEndpoint"), { optional: true });
+  const endpointNetworkType = reader.oneOf(at("endpointNetworkType"), ["IPV4", "IPV6", "DUAL"] as const, { optional: true });
+  const targetConnectionNetworkType = reader.oneOf(at("targetConnectionNetworkType"), ["IPV4", "IPV6"] as const, { optional: true });
+  if (endpointNetworkType === "IPV6" && targetConnectionNetworkType !== "IPV6") {
+    reader.report(at("targetConnectionNetworkType"), 'must be "IPV6" when endpointNetworkType is "IPV6" (RDS Proxy in IPv6-only subnets reaches its database over IPv6)');
+  }
   const applicationRole = readApplicationRole(reader, at("applicationRole"), auth);
   const alarms = readAlarmInputs(reader, at("alarms"), region);
 
@@ -275,6 +286,8 @@ function readRecommendedProxy(
     database,
     auth,
     readOnlyEndpoint,
+    ...(endpointNetworkType ? { endpointNetworkType } : {}),
+    ...(targetConnectionNetworkType ? { targetConnectionNetworkType } : {}),
     ...(applicationRole ? { applicationRole } : {}),
     alarms,
   };

@@ -14,6 +14,7 @@ import { Aspects, Fn, TerraformLocal } from "cdktf";
 import { Construct } from "constructs";
 import type { IamAuthInputs, ProxyTarget, SecretsAuthInputs } from "../config/deploy-config.js";
 import { type ClientPasswordAuthType, ENGINE_PORT, type EngineFamily } from "../engines/engine-family.js";
+import type { AwsProviderArgument } from "../stacks/aws-provider.js";
 import { decryptSecretsStatement, type PolicyStatement, policyDocument, readSecretsStatement, trustPolicy } from "./iam-policy.js";
 import { RdsProxyAlarms, type RdsProxyAlarmsProps } from "./rds-proxy-alarms.js";
 import { allowTcpIn, allowTcpOut } from "./security-group-rules.js";
@@ -39,6 +40,10 @@ export interface RdsProxyProps {
   /** Seconds. */
   idleClientTimeout: number;
   connectionPoolConfig: Recommendation["connection_pool_config"];
+  /** IPV4 unless given: IPV6 or DUAL (IPv4 and IPv6) for clients; IPV6 needs IPv6-only subnets and an IPV6 target connection. */
+  endpointNetworkType?: "IPV4" | "IPV6" | "DUAL";
+  /** How the proxy reaches the database: IPV4 unless given. */
+  targetConnectionNetworkType?: "IPV4" | "IPV6";
   /** Adds a READ_ONLY endpoint (Aurora cluster targets only). */
   readOnlyEndpoint: boolean;
   /** Grants this existing role `rds-db:connect` through the proxy as the given users (IAM authentication only). */
@@ -60,6 +65,8 @@ export class RdsProxy extends Construct {
   readonly target: DbProxyTarget;
   readonly readOnlyEndpoint?: DbProxyEndpoint;
   readonly alarms: RdsProxyAlarms;
+  /** Arguments set that not every 5.x and 6.x provider release has: the stack's provider constraint follows them. */
+  readonly newerProviderArguments: AwsProviderArgument[] = [];
 
   constructor(scope: Construct, id: string, props: RdsProxyProps) {
     super(scope, id);
@@ -118,6 +125,16 @@ export class RdsProxy extends Construct {
       // The proxy logs in as soon as it exists: its role must already carry the policy.
       dependsOn: [loginPolicy],
     });
+    if (props.auth.scheme === "IAM_AUTH") this.newerProviderArguments.push("aws_db_proxy.default_auth_scheme");
+    // Newer than the bindings, and set only when not the default: IPv4 deployments keep working with any 5.x provider.
+    if (props.endpointNetworkType && props.endpointNetworkType !== "IPV4") {
+      this.proxy.addOverride("endpoint_network_type", props.endpointNetworkType);
+      this.newerProviderArguments.push("aws_db_proxy.endpoint_network_type");
+    }
+    if (props.targetConnectionNetworkType && props.targetConnectionNetworkType !== "IPV4") {
+      this.proxy.addOverride("target_connection_network_type", props.targetConnectionNetworkType);
+      this.newerProviderArguments.push("aws_db_proxy.target_connection_network_type");
+    }
 
     const pool = props.connectionPoolConfig;
     this.targetGroup = new DbProxyDefaultTargetGroup(this, "target-group", {

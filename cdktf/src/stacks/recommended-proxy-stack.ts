@@ -2,7 +2,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { DeployConfig, RecommendedProxyInputs } from "../config/deploy-config.js";
 import { RdsProxy } from "../constructs/rds-proxy.js";
-import { setUpStack } from "./stack-setup.js";
+import { constrainAwsProvider, setUpStack } from "./stack-setup.js";
 
 /**
  * The RDS Proxy the assessor recommends, in front of an existing database. Settings come from the recommendation;
@@ -34,6 +34,8 @@ export class RecommendedProxyStack extends TerraformStack {
       idleClientTimeout: recommendation.idle_client_timeout,
       connectionPoolConfig: recommendation.connection_pool_config,
       readOnlyEndpoint: inputs.readOnlyEndpoint,
+      ...(inputs.endpointNetworkType ? { endpointNetworkType: inputs.endpointNetworkType } : {}),
+      ...(inputs.targetConnectionNetworkType ? { targetConnectionNetworkType: inputs.targetConnectionNetworkType } : {}),
       ...(inputs.applicationRole ? { applicationRole: inputs.applicationRole } : {}),
       alarms: {
         pinnedConnectionsPercent: recommendation.alarms.pinned_connections_percent,
@@ -45,6 +47,7 @@ export class RecommendedProxyStack extends TerraformStack {
     });
 
     const proxy = this.rdsProxy;
+    constrainAwsProvider(this, proxy.newerProviderArguments);
     new TerraformOutput(this, "proxy_endpoint", {
       value: proxy.proxy.endpoint,
       description: "Host name clients connect to (read/write), on the engine's default port",

@@ -1,8 +1,13 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
-import { S3Backend, type TerraformStack } from "cdktf";
+import { LocalBackend, S3Backend, type TerraformStack } from "cdktf";
 import type { DeployConfig } from "../config/deploy-config.js";
+import { type AwsProviderArgument, awsProviderConstraint } from "./aws-provider.js";
 
-/** The AWS provider and, when the inputs name one, the S3 state backend; without it state stays in a local file. */
+/**
+ * The AWS provider and the state backend: S3 when the inputs name a bucket, otherwise a local file beside the output
+ * directory (`cdktf/terraform.<stack>.tfstate` for the default `cdktf.out`), written as a path relative to the stack's
+ * directory `<output>/stacks/<stack>` so that no synthesized file holds a path of the machine that synthesized it.
+ */
 export function setUpStack(stack: TerraformStack, stackName: string, config: DeployConfig): void {
   new AwsProvider(stack, "aws", { region: config.region });
   const backend = config.stateBackend;
@@ -14,5 +19,15 @@ export function setUpStack(stack: TerraformStack, stackName: string, config: Dep
       encrypt: true,
       ...(backend.dynamodbTable ? { dynamodbTable: backend.dynamodbTable } : {}),
     });
+  } else {
+    new LocalBackend(stack, { path: `../../../terraform.${stackName}.tfstate` });
   }
+}
+
+/**
+ * The provider constraint of a stack, replacing the bindings' exact pin: any 5.x or 6.x release, raised to the release
+ * that introduced an argument the stack sets (see AWS_PROVIDER_ARGUMENTS).
+ */
+export function constrainAwsProvider(stack: TerraformStack, usedArguments: readonly AwsProviderArgument[]): void {
+  stack.addOverride("terraform.required_providers.aws.version", awsProviderConstraint(usedArguments));
 }

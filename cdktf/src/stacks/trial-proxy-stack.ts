@@ -2,7 +2,7 @@ import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import type { DeployConfig, TrialProxyInputs } from "../config/deploy-config.js";
 import { TrialProxy } from "../constructs/trial-proxy.js";
-import { setUpStack } from "./stack-setup.js";
+import { constrainAwsProvider, setUpStack } from "./stack-setup.js";
 
 /**
  * The proxyfit trial proxy in a staging VPC, pooling with the settings the recommendation gives RDS Proxy, so a team
@@ -15,6 +15,7 @@ export class TrialProxyStack extends TerraformStack {
     const inputs = config.trialProxy;
     super(scope, inputs.stackName);
     setUpStack(this, inputs.stackName, config);
+    constrainAwsProvider(this, []);
     const recommendation = config.recommendation;
 
     this.trialProxy = new TrialProxy(this, "trial-proxy", {
