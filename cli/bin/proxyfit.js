@@ -13,6 +13,7 @@ const subcommands = {
   },
   serve: { about: "run the assessor as an HTTP service", load: () => import("@proxyfit/assessor/server").then((m) => m.runServe) },
   proxy: { about: "run the trial proxy (PostgreSQL transaction pooling like RDS Proxy)", load: () => import("@proxyfit/proxy/cli").then((m) => m.runProxy) },
+  terraform: { about: "write the recommendation as plain Terraform modules (HCL)", load: () => import("@proxyfit/cdktf/cli").then((m) => m.runTerraform) },
 };
 
 const [name, ...rest] = process.argv.slice(2);
