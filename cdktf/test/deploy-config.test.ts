@@ -218,7 +218,7 @@ describe("validation names the file, the field and what is wrong", () => {
         }),
       ),
     ).toEqual([
-      "postgres-instance.deploy.json: recommendedProxy.subnetIDs: is not a known setting (known: stackName, proxyName, ignoreVerdict, vpcId, subnetIds, applicationSecurityGroupIds, database, auth, readOnlyEndpoint, endpointNetworkType, targetConnectionNetworkType, applicationRole, alarms)",
+      "postgres-instance.deploy.json: recommendedProxy.subnetIDs: is not a known setting (known: stackName, proxyName, ignoreVerdict, vpcId, subnetIds, applicationSecurityGroupIds, database, auth, readOnlyEndpoint, endpointNetworkType, targetConnectionNetworkType, applicationRole, alarms, logRetentionDays)",
       "postgres-instance.deploy.json: recommendedProxy.subnetIds: is required",
     ]);
   });

@@ -3,7 +3,7 @@ import { describe, expect, test } from "vitest";
 import { expectResource, policy, resourceCounts, SAMPLES, single, type SynthesizedStack, synthSample } from "./synth-samples.js";
 
 /** Resource types whose Terraform schema has no tags. */
-const UNTAGGABLE = new Set(["aws_iam_role_policy", "aws_db_proxy_default_target_group", "aws_db_proxy_target"]);
+const UNTAGGABLE = new Set(["aws_iam_role_policy", "aws_db_proxy_default_target_group", "aws_db_proxy_target", "aws_cloudwatch_dashboard"]);
 
 function expectTaggedEverywhere(stack: SynthesizedStack, tags: Record<string, string>): void {
   for (const [type, byId] of Object.entries(stack.resources)) {
@@ -39,6 +39,8 @@ describe("RecommendedProxyStack: RDS for PostgreSQL instance, secrets auth (samp
       aws_vpc_security_group_ingress_rule: 2,
       aws_vpc_security_group_egress_rule: 1,
       aws_cloudwatch_metric_alarm: 3,
+      aws_cloudwatch_log_group: 1,
+      aws_cloudwatch_dashboard: 1,
     });
     expect(stack.data).toEqual({});
   });
@@ -63,7 +65,10 @@ describe("RecommendedProxyStack: RDS for PostgreSQL instance, secrets auth (samp
     });
     expect(proxy.default_auth_scheme).toBeUndefined();
     // The role's policy exists before the proxy first reads the secrets.
-    expect(proxy.depends_on).toEqual([`aws_iam_role_policy.${Object.keys(stack.resources.aws_iam_role_policy!)[0]}`]);
+    expect(proxy.depends_on).toEqual([
+      `aws_iam_role_policy.${Object.keys(stack.resources.aws_iam_role_policy!)[0]}`,
+      `aws_cloudwatch_log_group.${Object.keys(stack.resources.aws_cloudwatch_log_group!)[0]}`,
+    ]);
   });
 
   test("the default target group carries the whole connection_pool_config of the recommendation", () => {
@@ -187,8 +192,16 @@ describe("RecommendedProxyStack: RDS for PostgreSQL instance, secrets auth (samp
     expectTaggedEverywhere(stack, { team: "orders", environment: "production" });
   });
 
-  test("outputs the endpoint, ARNs, security group and alarm names, and no read-only endpoint", () => {
-    expect(Object.keys(stack.outputs).sort()).toEqual(["alarm_names", "proxy_arn", "proxy_endpoint", "proxy_role_arn", "proxy_security_group_id"]);
+  test("outputs the endpoint, ARNs, security group, log group, dashboard and alarm names, and no read-only endpoint", () => {
+    expect(Object.keys(stack.outputs).sort()).toEqual([
+      "alarm_names",
+      "dashboard_name",
+      "log_group_name",
+      "proxy_arn",
+      "proxy_endpoint",
+      "proxy_role_arn",
+      "proxy_security_group_id",
+    ]);
     expect(stack.outputs.proxy_endpoint!.value).toBe(ref("aws_db_proxy", stack, "endpoint"));
   });
 });
@@ -210,6 +223,8 @@ describe("RecommendedProxyStack: Aurora MySQL cluster with a read-only endpoint 
       aws_vpc_security_group_ingress_rule: 3,
       aws_vpc_security_group_egress_rule: 1,
       aws_cloudwatch_metric_alarm: 3,
+      aws_cloudwatch_log_group: 1,
+      aws_cloudwatch_dashboard: 1,
     });
     expect(policy(single(stack, "aws_iam_role_policy")).Statement.map((s) => s.Sid)).toEqual(["ReadDatabaseSecrets"]);
   });
@@ -342,6 +357,36 @@ describe("RecommendedProxyStack: end-to-end IAM to an Aurora PostgreSQL cluster 
   test("data sources are not tagged (tags would filter the lookup); resources are", () => {
     for (const byId of Object.values(stack.data)) for (const source of Object.values(byId)) expect(source.tags).toBeUndefined();
     expectTaggedEverywhere(stack, { team: "platform", "cost-center": "cc-1207" });
+  });
+});
+
+describe("beside the proxy: its log group with a retention, and a dashboard of its metrics", () => {
+  const { rds } = synthSample("postgres-instance");
+  const stack = rds!;
+
+  test("the log group RDS Proxy writes to, created before the proxy, 14 days unless the inputs say otherwise", () => {
+    expect(single(stack, "aws_cloudwatch_log_group")).toMatchObject({ name: "/aws/rds/proxy/orders-proxy", retention_in_days: 14 });
+    expect(single(stack, "aws_db_proxy").depends_on).toContain(`aws_cloudwatch_log_group.${Object.keys(stack.resources.aws_cloudwatch_log_group!)[0]}`);
+    const kept = synthSample("postgres-instance", (inputs) => (inputs.recommendedProxy.logRetentionDays = 90)).rds!;
+    expect(single(kept, "aws_cloudwatch_log_group").retention_in_days).toBe(90);
+  });
+
+  test("the dashboard graphs connections, the pinned share, borrow and query latency, with the alarm thresholds", () => {
+    const dashboard = single(stack, "aws_cloudwatch_dashboard");
+    expect(dashboard.dashboard_name).toBe("orders-proxy-rds-proxy");
+    const body = JSON.parse(dashboard.dashboard_body as string) as { widgets: Array<{ properties: Record<string, unknown> }> };
+    expect(body.widgets.map((widget) => widget.properties.title)).toEqual([
+      "Client and database connections",
+      "Pinned database connections (%)",
+      "Borrow latency p99 (µs)",
+      "Query latency p99 (µs)",
+    ]);
+    const metricNames = body.widgets.flatMap((widget) => (widget.properties.metrics as unknown[][]).map((metric) => metric[1]));
+    expect(metricNames).toEqual(expect.arrayContaining(["ClientConnections", "DatabaseConnections", "DatabaseConnectionsCurrentlySessionPinned", "DatabaseConnectionsBorrowLatency", "QueryResponseLatency"]));
+    for (const widget of body.widgets) expect(widget.properties).toMatchObject({ region: "us-east-1" });
+    expect(body.widgets[1]!.properties.annotations).toEqual({ horizontal: [{ label: "alarm", value: 20 }] });
+    expect(body.widgets[2]!.properties.annotations).toEqual({ horizontal: [{ label: "alarm", value: 50000 }] });
+    expect(Object.keys(stack.outputs)).toEqual(expect.arrayContaining(["log_group_name", "dashboard_name"]));
   });
 });
 

@@ -59,6 +59,8 @@ export interface RecommendedProxyInputs extends NetworkInputs {
   /** An application role that gets `rds-db:connect` on the proxy (IAM authentication only). */
   applicationRole?: { name: string; databaseUsers: string[] };
   alarms: { snsTopicArn?: string; failedAuthThreshold: number };
+  /** Retention of the proxy's log group /aws/rds/proxy/NAME; 14 days unless given. */
+  logRetentionDays: number;
 }
 
 /** The proxy logs in to the database with credentials from Secrets Manager (`auth_scheme = SECRETS`). */
@@ -240,6 +242,7 @@ function readRecommendedProxy(
     "targetConnectionNetworkType",
     "applicationRole",
     "alarms",
+    "logRetentionDays",
   ];
   if (!reader.object(field, { keys })) return undefined;
   const at = (key: string) => reader.child(field, key);
@@ -257,6 +260,7 @@ function readRecommendedProxy(
   }
   const applicationRole = readApplicationRole(reader, at("applicationRole"), auth);
   const alarms = readAlarmInputs(reader, at("alarms"), region);
+  const logRetentionDays = reader.oneOf(at("logRetentionDays"), LOG_RETENTION_DAYS, { optional: true }) ?? 14;
 
   if (recommendation && recommendation.verdict !== "rds-proxy" && !ignoreVerdict) {
     const reasons = recommendation.reasons.map((reason) => `\n      - ${reason}`).join("");
@@ -290,6 +294,7 @@ function readRecommendedProxy(
     ...(targetConnectionNetworkType ? { targetConnectionNetworkType } : {}),
     ...(applicationRole ? { applicationRole } : {}),
     alarms,
+    logRetentionDays,
   };
 }
 

@@ -1,3 +1,4 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity/index.js";
 import { DataAwsDbInstance } from "@cdktf/provider-aws/lib/data-aws-db-instance/index.js";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition/index.js";
@@ -17,6 +18,7 @@ import { type ClientPasswordAuthType, ENGINE_PORT, type EngineFamily } from "../
 import type { AwsProviderArgument } from "../stacks/aws-provider.js";
 import { decryptSecretsStatement, type PolicyStatement, policyDocument, readSecretsStatement, trustPolicy } from "./iam-policy.js";
 import { RdsProxyAlarms, type RdsProxyAlarmsProps } from "./rds-proxy-alarms.js";
+import { RdsProxyDashboard } from "./rds-proxy-dashboard.js";
 import { allowTcpIn, allowTcpOut } from "./security-group-rules.js";
 import { TagResources } from "./tags.js";
 
@@ -49,6 +51,8 @@ export interface RdsProxyProps {
   /** Grants this existing role `rds-db:connect` through the proxy as the given users (IAM authentication only). */
   applicationRole?: { name: string; databaseUsers: string[] };
   alarms: Omit<RdsProxyAlarmsProps, "proxyName">;
+  /** Retention of the proxy's log group, /aws/rds/proxy/NAME (one of CloudWatch Logs' values). */
+  logRetentionDays: number;
   tags: Record<string, string>;
 }
 
@@ -65,6 +69,8 @@ export class RdsProxy extends Construct {
   readonly target: DbProxyTarget;
   readonly readOnlyEndpoint?: DbProxyEndpoint;
   readonly alarms: RdsProxyAlarms;
+  readonly logGroup: CloudwatchLogGroup;
+  readonly dashboard: RdsProxyDashboard;
   /** Arguments set that not every 5.x and 6.x provider release has: the stack's provider constraint follows them. */
   readonly newerProviderArguments: AwsProviderArgument[] = [];
 
@@ -111,6 +117,12 @@ export class RdsProxy extends Construct {
       description: `RDS Proxy ${props.name}`,
     });
 
+    // The log group RDS Proxy writes to, made first with a retention: left to the proxy, it would keep logs forever.
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: `/aws/rds/proxy/${props.name}`,
+      retentionInDays: props.logRetentionDays,
+    });
+
     this.proxy = new DbProxy(this, "proxy", {
       name: props.name,
       engineFamily: props.engineFamily,
@@ -123,7 +135,7 @@ export class RdsProxy extends Construct {
       debugLogging: false,
       ...proxyAuthConfig(props.auth),
       // The proxy logs in as soon as it exists: its role must already carry the policy.
-      dependsOn: [loginPolicy],
+      dependsOn: [loginPolicy, this.logGroup],
     });
     if (props.auth.scheme === "IAM_AUTH") this.newerProviderArguments.push("aws_db_proxy.default_auth_scheme");
     // Newer than the bindings, and set only when not the default: IPv4 deployments keep working with any 5.x provider.
@@ -184,6 +196,12 @@ export class RdsProxy extends Construct {
     }
 
     this.alarms = new RdsProxyAlarms(this, "alarms", { ...props.alarms, proxyName: props.name });
+    this.dashboard = new RdsProxyDashboard(this, "dashboard", {
+      proxyName: props.name,
+      region: props.region,
+      pinnedConnectionsPercent: props.alarms.pinnedConnectionsPercent,
+      borrowLatencyMicroseconds: props.alarms.borrowLatencyMicroseconds,
+    });
   }
 
   /** What the proxy's role may do to log in: read the secrets, or (end-to-end IAM) connect to the database as IAM users. */

@@ -91,6 +91,11 @@ export function rdsProxyVariables(config: DeployConfig): ModuleVariable[] {
   if (inputs.alarms.snsTopicArn) {
     variables.push(fromInputs(config, at("alarms.snsTopicArn"), "sns_topic_arn", "string", "SNS topic for alarm and OK notifications", inputs.alarms.snsTopicArn));
   }
+  variables.push({
+    ...fromInputs(config, at("logRetentionDays"), "log_retention_days", "number", "Days CloudWatch Logs keeps the proxy's log group", inputs.logRetentionDays),
+    matchValue: false,
+    paths: ["aws_cloudwatch_log_group.this.retention_in_days"],
+  });
   variables.push(
     fromRecommendation(config, "connection_pool_config.max_connections_percent", "max_connections_percent", "number", "Share of the database's max_connections the proxy may open", pool.max_connections_percent, { paths: [`${targetGroup}.max_connections_percent`] }),
     fromRecommendation(config, "connection_pool_config.max_idle_connections_percent", "max_idle_connections_percent", "number", "Share of max_connections the proxy keeps open while idle", pool.max_idle_connections_percent, { paths: [`${targetGroup}.max_idle_connections_percent`] }),

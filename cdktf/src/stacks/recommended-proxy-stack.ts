@@ -43,6 +43,7 @@ export class RecommendedProxyStack extends TerraformStack {
         failedAuthThreshold: inputs.alarms.failedAuthThreshold,
         ...(inputs.alarms.snsTopicArn ? { snsTopicArn: inputs.alarms.snsTopicArn } : {}),
       },
+      logRetentionDays: inputs.logRetentionDays,
       tags: config.tags,
     });
 
@@ -61,6 +62,8 @@ export class RecommendedProxyStack extends TerraformStack {
     new TerraformOutput(this, "proxy_arn", { value: proxy.proxy.arn });
     new TerraformOutput(this, "proxy_role_arn", { value: proxy.role.arn, description: "Role RDS Proxy assumes to log in" });
     new TerraformOutput(this, "proxy_security_group_id", { value: proxy.securityGroup.id });
+    new TerraformOutput(this, "log_group_name", { value: proxy.logGroup.name, description: "The proxy's log group" });
+    new TerraformOutput(this, "dashboard_name", { value: proxy.dashboard.dashboard.dashboardName });
     new TerraformOutput(this, "alarm_names", {
       value: [proxy.alarms.pinnedShare.alarmName, proxy.alarms.borrowLatency.alarmName, proxy.alarms.failedAuth.alarmName],
     });
