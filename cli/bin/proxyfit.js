@@ -19,7 +19,7 @@ const subcommands = {
 const [name, ...rest] = process.argv.slice(2);
 const subcommand = name ? subcommands[name] : undefined;
 if (!subcommand) {
-  const list = Object.entries(subcommands).map(([n, s]) => `  ${n.padEnd(8)} ${s.about}`).join("\n");
+  const list = Object.entries(subcommands).map(([n, s]) => `  ${n.padEnd(10)} ${s.about}`).join("\n");
   const out = name === undefined || name === "--help" || name === "-h" ? process.stdout : process.stderr;
   if (name && out === process.stderr) out.write(`proxyfit: unknown command "${name}"\n\n`);
   out.write(`usage: proxyfit <command> [options]\n\ncommands:\n${list}\n\nRun "proxyfit <command> --help" for a command's options.\n`);
