@@ -139,6 +139,6 @@ describe("proxyfit assess", () => {
   it("lists the subcommands", async () => {
     const { code, stdout } = await proxyfit("--help");
     expect(code).toBe(0);
-    expect(stdout).toMatch(/assess[\s\S]*serve[\s\S]*proxy/);
+    expect(stdout).toMatch(/assess[\s\S]*serve[\s\S]*proxy[\s\S]*terraform/);
   });
 });
