@@ -403,3 +403,39 @@ describe("a statement name the client never prepared", () => {
     await poolIsFree();
   });
 });
+
+describe("FunctionCall", () => {
+  test("large objects through libpq's fast-path interface (lo_creat, lo_open, lowrite, lo_lseek, loread, lo_close) inside a transaction", async () => {
+    const oids = (await direct.query("select proname, min(p.oid)::int as oid from pg_proc p where proname in ('lo_creat', 'lo_open', 'lowrite', 'lo_lseek', 'loread', 'lo_close') group by proname")).rows;
+    const oid = (name: string): number => oids.find((row) => row.proname === name)!.oid;
+    const { direct: d, proxied } = await both(async (c) => {
+      c.send(msg.query("begin"));
+      const out = await c.untilReady();
+      c.send(msg.functionCall(oid("lo_creat"), ["-1"]));
+      const created = await c.untilReady();
+      const object = created[0]!.slice(2);
+      out.push(created[0]!.replace(object, "<oid>"), ...created.slice(1));
+      c.send(msg.functionCall(oid("lo_open"), [object, String(0x20000 | 0x40000)]));
+      const opened = await c.untilReady();
+      const fd = opened[0]!.slice(2);
+      out.push(...opened);
+      for (const [name, args] of [
+        ["lowrite", [fd, "hello"]],
+        ["lo_lseek", [fd, "0", "0"]],
+        ["loread", [fd, "5"]],
+        ["lo_close", [fd]],
+      ] as const) {
+        c.send(msg.functionCall(oid(name), [...args]));
+        out.push(...(await c.untilReady()));
+      }
+      c.send(msg.query("commit"));
+      out.push(...(await c.untilReady()));
+      c.send(msg.query(`select lo_unlink(${object})`));
+      out.push(...(await c.untilReady()));
+      return out;
+    });
+    expect(d).toEqual(["C:BEGIN", "Z:T", "V:<oid>", "Z:T", "V:0", "Z:T", "V:5", "Z:T", "V:0", "Z:T", "V:\\x68656c6c6f", "Z:T", "V:0", "Z:T", "C:COMMIT", "Z:I", "T:lo_unlink", 'D:["1"]', "C:SELECT 1", "Z:I"]);
+    expect(proxied).toEqual(d);
+    await poolIsFree();
+  });
+});

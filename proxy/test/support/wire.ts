@@ -61,6 +61,9 @@ export const msg = {
   copyDone: () => frame("c"),
   copyFail: (reason: string) => frame("f", cstr(reason)),
   terminate: () => frame("X"),
+  /** FunctionCall of `oid` with text arguments and a text result. */
+  functionCall: (oid: number, args: string[]) =>
+    frame("F", int32(oid), int16(1), int16(0), int16(args.length), Buffer.concat(args.flatMap((a) => [int32(Buffer.byteLength(a)), Buffer.from(a)])), int16(0)),
 };
 
 export interface BackendMessage {
@@ -118,6 +121,10 @@ export function summary(m: BackendMessage): string {
     }
     case "d":
       return `d:${m.body.length}`;
+    case "V": {
+      const length = m.body.readInt32BE(0);
+      return `V:${length < 0 ? "null" : m.body.toString("utf8", 4, 4 + length)}`;
+    }
     default:
       return m.type;
   }
