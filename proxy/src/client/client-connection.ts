@@ -20,7 +20,6 @@ import {
   frontendMessageError,
   ProtocolError,
   parseBind,
-  type FunctionCallMessage,
   parseFunctionCall,
   parseParse,
   parseQuery,
@@ -600,7 +599,8 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
         this.send(chunk, start, end, "sync");
         return;
       case Frontend.FunctionCall:
-        if (this.classifyFunctionCall(chunk, start, end)) this.send(chunk, start, end, "ready");
+        this.classifyFunctionCall(chunk, start, end);
+        this.send(chunk, start, end, "ready");
         return;
       case Frontend.Flush:
       case Frontend.CopyData:
@@ -749,22 +749,14 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     for (const detail of details) this.services.observer?.notInspected(this, detail.startsWith("CALL") ? "call" : "do_block", text);
   }
 
-  /** Decides a FunctionCall as the rulebook decides the same call in SQL; false when the message is malformed. */
-  private classifyFunctionCall(chunk: Buffer, start: number, end: number): boolean {
-    let call: FunctionCallMessage;
-    try {
-      call = parseFunctionCall(chunk, start, end);
-    } catch (error) {
-      this.protocolFailure(error);
-      return false;
-    }
+  /** Decides a FunctionCall as the rulebook decides the same call in SQL (the message was validated where framed). */
+  private classifyFunctionCall(chunk: Buffer, start: number, end: number): void {
     // Like statements: a pinned session's state is its own, nothing left to decide.
-    if (this.state === "pinned") return true;
-    const decision = decideFunctionCall(this.services.functions, call);
+    if (this.state === "pinned") return;
+    const decision = decideFunctionCall(this.services.functions, parseFunctionCall(chunk, start, end));
     if (decision.notInspected) this.services.observer?.notInspected(this, "function_call", `FunctionCall of ${decision.description}`);
     const finding = decision.findings[0];
     if (finding) this.pin(finding);
-    return true;
   }
 
   private pin(finding: PinFinding): void {

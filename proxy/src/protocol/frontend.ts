@@ -150,40 +150,27 @@ export interface FunctionCallMessage {
   formats: number[];
 }
 
+/** Throws ProtocolError for a malformed message, through the same check every framed FunctionCall passes. */
 export function parseFunctionCall(chunk: Buffer, start = 0, end = chunk.length): FunctionCallMessage {
-  let offset = start + 5;
-  const need = (bytes: number): void => {
-    if (offset + bytes > end) throw new ProtocolError("FunctionCall is truncated");
-  };
-  need(6);
-  const functionOid = chunk.readUInt32BE(offset);
-  const formatCount = chunk.readInt16BE(offset + 4);
-  offset += 6;
-  need(2 * Math.max(0, formatCount) + 2);
-  const declared: number[] = [];
-  for (let i = 0; i < formatCount; i++, offset += 2) declared.push(chunk.readInt16BE(offset));
+  const problem = checkFunctionCall(chunk, start + 5, end);
+  if (problem !== undefined) throw new ProtocolError(`invalid FunctionCall message: ${problem}`);
+  const functionOid = chunk.readUInt32BE(start + 5);
+  const formatCount = chunk.readInt16BE(start + 9);
+  let offset = start + 11 + 2 * formatCount;
   const argCount = chunk.readInt16BE(offset);
   offset += 2;
-  if (formatCount < 0 || argCount < 0 || (formatCount > 1 && formatCount !== argCount)) {
-    throw new ProtocolError(`FunctionCall has ${formatCount} argument formats for ${argCount} arguments`);
-  }
   const args: Array<Buffer | null> = [];
   const formats: number[] = [];
   for (let i = 0; i < argCount; i++) {
-    need(4);
     const length = chunk.readInt32BE(offset);
     offset += 4;
-    if (length < -1) throw new ProtocolError(`FunctionCall argument ${i + 1} has length ${length}`);
     if (length === -1) args.push(null);
     else {
-      need(length);
       args.push(chunk.subarray(offset, offset + length));
       offset += length;
     }
-    formats.push(formatCount === 0 ? 0 : (declared[formatCount === 1 ? 0 : i] ?? 0));
+    formats.push(formatCount === 0 ? 0 : chunk.readInt16BE(start + 11 + 2 * (formatCount === 1 ? 0 : i)));
   }
-  need(2);
-  if (offset + 2 !== end) throw new ProtocolError("FunctionCall has bytes after its result format");
   return { functionOid, args, formats };
 }
 
