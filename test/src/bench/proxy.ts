@@ -171,11 +171,38 @@ async function startForwarder(db: PostgresInstance): Promise<Subject> {
 
 type Mode = "simple" | "prepared";
 
-async function pgbench(subject: Subject, mode: Mode, clients: number, seconds: number, dir: string): Promise<RunResult> {
+/** Client backends the server has right now (pooled ones included). */
+async function clientBackends(db: PostgresInstance): Promise<number> {
+  const { stdout } = await run("psql", ["-h", "127.0.0.1", "-p", String(db.port), "-U", "postgres", "-XAtc", "select count(*) from pg_stat_activity where backend_type = 'client backend'", "postgres"]);
+  return Number(stdout.trim());
+}
+
+/**
+ * Waits until the previous run's server connections have exited: a backend ends after its client has gone, and the
+ * forwarder's 500 backends of one run plus 500 of the next would not fit in max_connections.
+ */
+async function settleBackends(db: PostgresInstance, clients: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while ((await clientBackends(db)) + clients > MAX_CONNECTIONS - 10 && Date.now() < deadline) {
+    await new Promise((done) => setTimeout(done, 200));
+  }
+}
+
+/**
+ * pgbench's own error line ("client 12 aborted ...", "connection ... failed") for a run that completed nothing, or,
+ * when it printed none, the likely cause: pgbench counts the time its clients take to connect in -T.
+ */
+function pgbenchError(output: string, seconds: number): string {
+  const line = output.split("\n").find((l) => /error|aborted|FATAL/i.test(l));
+  return (line ?? `no transaction completed in ${seconds} s (the clients' connections took the whole run)`).trim().slice(0, 160);
+}
+
+async function pgbench(db: PostgresInstance, subject: Subject, mode: Mode, clients: number, seconds: number, dir: string): Promise<RunResult> {
   const logDir = await mkdtemp(join(dir, "pgbench-"));
+  await settleBackends(db, clients);
   const before = await cpuMicros(subject.pid);
   try {
-    const { stdout } = await run(
+    const { stdout, stderr } = await run(
       "pgbench",
       ["-h", "127.0.0.1", "-p", String(subject.port), "-U", "postgres", "-n", "-S", "-M", mode, "-c", String(clients), "-j", "2", "-T", String(seconds), "-l", "--log-prefix", join(logDir, "tx"), "postgres"],
       { maxBuffer: 64 * 1024 * 1024 },
@@ -183,6 +210,8 @@ async function pgbench(subject: Subject, mode: Mode, clients: number, seconds: n
     const cpu = (await cpuMicros(subject.pid)) - before;
     const transactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1] ?? 0);
     const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1] ?? 0);
+    // pgbench exits 0 when every client aborted (for example, could not connect): a run without a rate is a failure.
+    if (transactions === 0 || tps === 0) return { tps: 0, transactions: 0, cpuUsPerTx: 0, p99Ms: 0, error: pgbenchError(`${stderr}\n${stdout}`, seconds) };
     const latencies: number[] = [];
     for (const file of await readdir(logDir)) {
       for (const line of (await readFile(join(logDir, file), "utf8")).split("\n")) {
@@ -194,8 +223,7 @@ async function pgbench(subject: Subject, mode: Mode, clients: number, seconds: n
     const p99 = latencies[Math.min(latencies.length - 1, Math.ceil(latencies.length * 0.99) - 1)] ?? 0;
     return { tps, transactions, cpuUsPerTx: transactions > 0 ? cpu / transactions : 0, p99Ms: p99 / 1000 };
   } catch (error) {
-    const message = ((error as { stderr?: string }).stderr ?? (error as Error).message).split("\n").find((l) => l.includes("error")) ?? "failed";
-    return { tps: 0, transactions: 0, cpuUsPerTx: 0, p99Ms: 0, error: message.trim().slice(0, 160) };
+    return { tps: 0, transactions: 0, cpuUsPerTx: 0, p99Ms: 0, error: pgbenchError((error as { stderr?: string }).stderr ?? (error as Error).message, seconds) };
   } finally {
     await rm(logDir, { recursive: true, force: true });
   }
@@ -282,18 +310,20 @@ export async function runProxyBench(): Promise<BenchSection> {
     await run("pgbench", ["-h", "127.0.0.1", "-p", String(db.port), "-U", "postgres", "-i", "-q", "-s", quick ? "1" : "10", "postgres"]);
     subjects.push(await startProxyfit(db), await startPgbouncer(db, dir), await startForwarder(db));
     // Unmeasured warm-up: JIT compilation and opening the pool are not what the runs compare.
-    for (const subject of subjects) await pgbench(subject, "simple", 50, 2, dir);
+    for (const subject of subjects) await pgbench(db, subject, "simple", 50, 2, dir);
     const [proxyfit, bouncer, forwarder] = subjects as [Subject, Subject, Subject];
     const rows: string[] = [];
     const ratios: string[] = [];
     for (const mode of ["simple", "prepared"] as const) {
       for (const clients of [50, 500]) {
+        // pgbench counts connecting in -T: the forwarder's 500 clients each start a server backend first.
+        const runSeconds = clients > 100 ? seconds * 2 : seconds;
         const results = new Map<Subject, RunResult[]>(subjects.map((subject) => [subject, []]));
         for (let round = 0; round < rounds; round++) {
           // A rotating order, so no subject always runs first (or right after the same neighbour).
           for (let i = 0; i < subjects.length; i++) {
             const subject = subjects[(round + i) % subjects.length]!;
-            results.get(subject)!.push(await pgbench(subject, mode, clients, seconds, dir));
+            results.get(subject)!.push(await pgbench(db, subject, mode, clients, runSeconds, dir));
           }
         }
         for (const subject of subjects) {
@@ -324,8 +354,8 @@ export async function runProxyBench(): Promise<BenchSection> {
 (\`max_prepared_statements\`) arrived in PgBouncer 1.21, so its prepared rows show the error pgbench got and have no
 ratio. proxyfit multiplexes named prepared statements as PgBouncer 1.21+ does.\n\n`
       : "";
-    const markdown = `pgbench select-only (\`-S\`), \`-j 2\`, ${rounds} round${rounds === 1 ? "" : "s"} of ${seconds} s per case after a 2 s warm-up
-of each subject, the three subjects back to back in a rotating order within each round; pool size ${POOL_SIZE} for
+    const markdown = `pgbench select-only (\`-S\`), \`-j 2\`, ${rounds} round${rounds === 1 ? "" : "s"} of ${seconds} s per case (${seconds * 2} s with 500
+clients: pgbench's -T includes connecting, and each of the forwarder's clients starts a server backend) after a 2 s warm-up of each subject, the three subjects back to back in a rotating order within each round; pool size ${POOL_SIZE} for
 proxyfit and PgBouncer (the forwarder does not pool: each client is a server connection). CPU is the proxy
 process's user + system time over a run divided by the transactions pgbench completed; p99 from pgbench's
 per-transaction log. On this shared 2-core machine one run's CPU per transaction moves by about ±20% with what
