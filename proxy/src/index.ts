@@ -6,7 +6,7 @@
  *   // ... clients connect to proxy.address ...
  *   const report = await proxy.close();
  */
-export { ConfigError, loadSettings, type ProxySettings, SETTINGS, type SettingSources } from "./config/index.js";
-export { type ClientSnapshot, type StartOptions, startProxy, type TrialProxy } from "./proxy.js";
-export { COUNTERS, GAUGES, HISTOGRAMS } from "./metrics/index.js";
-export { ADMIN_ROUTES } from "./admin/admin-server.js";
+export { ConfigError, loadSettings, type ProxySettings, SETTINGS, type SettingSources } from "./core/config/index.js";
+export { type ClientSnapshot, type StartOptions, startProxy, type TrialProxy } from "./core/proxy.js";
+export { COUNTERS, GAUGES, HISTOGRAMS } from "./core/metrics/index.js";
+export { ADMIN_ROUTES } from "./core/admin/admin-server.js";

@@ -2,8 +2,8 @@
  * `proxyfit proxy`: runs the trial proxy until SIGINT or SIGTERM, then writes the trial report (report_file).
  */
 import type { TrialObservations } from "@proxyfit/assessor";
-import { ConfigError, loadSettings, SETTINGS, type SettingKind } from "../config/index.js";
-import { startProxy } from "../proxy.js";
+import { ConfigError, loadSettings, SETTINGS, type SettingKind } from "../core/config/index.js";
+import { startProxy } from "../core/proxy.js";
 
 const BOOLEAN_SETTINGS = new Set(SETTINGS.filter((s) => s.kind === "boolean").map((s) => s.name));
 
