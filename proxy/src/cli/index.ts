@@ -2,7 +2,8 @@
  * `proxyfit proxy`: runs the trial proxy until SIGINT or SIGTERM, then writes the trial report (report_file).
  */
 import type { TrialObservations } from "@proxyfit/assessor";
-import { ConfigError, loadSettings, SETTINGS, type SettingKind } from "../core/config/index.js";
+import { ConfigError, type SettingKind } from "../core/config/index.js";
+import { loadSettings, SETTINGS } from "../index.js";
 import { startProxy } from "../core/proxy.js";
 
 const BOOLEAN_SETTINGS = new Set(SETTINGS.filter((s) => s.kind === "boolean").map((s) => s.name));

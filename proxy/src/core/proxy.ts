@@ -1,22 +1,19 @@
 /**
- * The trial proxy: listens for PostgreSQL clients, pools connections to one target database, serves metrics and the
- * admin view, and writes the trial report when it stops.
+ * The trial proxy: listens for clients of the target's engine, pools connections to one target database, serves
+ * metrics and the admin view, and writes the trial report when it stops. Everything here is engine-neutral; the
+ * engine (settings.target.engine) speaks the wire protocol on both sides.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { createSecureContext, type SecureContext } from "node:tls";
-import type { Analysis, Report } from "@proxyfit/assessor";
+import type { Analysis, Engine as RulebookEngine, Report } from "@proxyfit/assessor";
 import { loadRulebook } from "@proxyfit/assessor/rules";
-import { CLIENT_AUTH_METHODS, type UserCredential } from "../engines/postgres/auth/index.js";
-import { ClientConnection } from "../engines/postgres/client/client-connection.js";
-import { FUNCTION_CATALOG_QUERY, parseFunctionCatalog } from "../engines/postgres/client/function-calls.js";
-import type { ClientServices } from "../engines/postgres/client/services.js";
+import type { UserCredential } from "./auth/credentials.js";
 import { ConfigError, fetchSecrets, type HostPort, type ProxySettings, readUsersFile } from "./config/index.js";
+import type { CoreServices, PooledConnection, ProxyClient } from "./engine.js";
 import { type LogSink, ProxyLog } from "./logging/log.js";
 import { EmfReporter, type GaugeValues, ProxyMetrics, renderPrometheus } from "./metrics/index.js";
-import { DatabaseConnection } from "../engines/postgres/database/database-connection.js";
-import { type BorrowRequest, type GroupSnapshot, Pool } from "./pool/pool.js";
-import { StatementNames } from "../engines/postgres/statements/prepared-statements.js";
+import { type GroupSnapshot, Pool } from "./pool/pool.js";
 import { TrialRecorder } from "./report/trial-recorder.js";
 import { type AdminServer, startAdminServer } from "./admin/admin-server.js";
 import { listen } from "./listen.js";
@@ -88,30 +85,22 @@ function tlsContext(settings: ProxySettings): SecureContext | undefined {
 
 export async function startProxy(settings: ProxySettings, options: StartOptions = {}): Promise<TrialProxy> {
   const log = new ProxyLog(options.log ?? ((line) => process.stderr.write(`${line}\n`)), settings.debugLogging);
+  const target = settings.target;
+  const engine = target.engine;
   const [users, rulebook, analysis] = await Promise.all([
     loadUsers(settings),
-    loadRulebook("postgresql", settings.profile),
-    loadAnalysis(settings, log),
+    loadRulebook(engine.name, settings.profile),
+    loadAnalysis(settings, engine.name, log),
   ]);
   const tls = tlsContext(settings);
-  const target = settings.target;
   const targetCredential: UserCredential = users.get(target.user) ?? {
     username: target.user,
     ...(target.password !== undefined ? { password: target.password } : {}),
   };
-  const connectOptions = { host: target.host, port: target.port, sslmode: target.sslmode, initQuery: settings.initQuery, timeoutMs: START_TIMEOUT_MS };
 
   // Read max_connections at start, as RDS Proxy sizes itself from the target.
-  let first: DatabaseConnection;
-  try {
-    first = await DatabaseConnection.open({ ...connectOptions, database: target.database, credential: targetCredential });
-  } catch (error) {
-    throw new Error(`cannot connect to the target ${target.host}:${target.port} as ${target.user}: ${(error as Error).message}`);
-  }
-  const targetMaxConnections = Number(await first.run("SHOW max_connections"));
-  const functions = parseFunctionCatalog(await first.run(FUNCTION_CATALOG_QUERY));
-  const welcomeCache = new Map<string, ReadonlyMap<string, string>>([[`${target.user}\u0000${target.database}`, first.neutralParameters]]);
-  first.close();
+  const database = await engine.connectTarget(settings, targetCredential, START_TIMEOUT_MS);
+  const targetMaxConnections = database.maxConnections;
   const maxConnections = Math.max(1, Math.floor((targetMaxConnections * settings.maxConnectionsPercent) / 100));
   const maxIdle = Math.floor((targetMaxConnections * settings.maxIdleConnectionsPercent) / 100);
 
@@ -124,11 +113,13 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
         proxyConnectionLimit: maxConnections,
       })
     : undefined;
-  const pool = new Pool({
+  const connectTimeoutMs = Math.max(1000, Math.min(START_TIMEOUT_MS, settings.connectionBorrowTimeoutMs));
+  const pool = new Pool<PooledConnection>({
     maxConnections,
     maxIdleConnections: maxIdle,
     borrowTimeoutMs: settings.connectionBorrowTimeoutMs,
-    connect: { ...connectOptions, timeoutMs: Math.max(1000, Math.min(START_TIMEOUT_MS, settings.connectionBorrowTimeoutMs)) },
+    open: (request) => database.openConnection(request, connectTimeoutMs),
+    isPermanentRefusal: (error) => database.isPermanentRefusal(error),
     log: (level, message) => log.write(level, message),
     observer: {
       borrowed(latencyMs) {
@@ -147,51 +138,14 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
     },
   });
 
-  const clients = new Map<number, ClientConnection>();
+  const clients = new Map<number, ProxyClient>();
   const clock = { now: Date.now() };
-  const services: ClientServices = {
-    settings,
-    pool,
-    log,
-    metrics,
-    rulebook,
-    functions,
-    authMethod: CLIENT_AUTH_METHODS[settings.clientPasswordAuthType],
-    users,
-    tls,
-    statementNames: new StatementNames(),
-    observer: recorder,
-    clients,
-    clock,
-    welcome(request: BorrowRequest, callback) {
-      const key = `${request.user}\u0000${request.database}`;
-      const cached = welcomeCache.get(key);
-      if (cached) {
-        callback(undefined, cached);
-        return;
-      }
-      pool.borrow(request, (error, connection) => {
-        if (error || !connection) {
-          callback(error, undefined);
-          return;
-        }
-        const parameters = connection.neutralParameters;
-        welcomeCache.set(key, parameters);
-        pool.release(connection);
-        callback(undefined, parameters);
-      });
-    },
-    cancel(processId, secretKey) {
-      const client = clients.get(processId);
-      // Only a request of the client's own: once it is answered the connection may already serve someone else.
-      const db = client?.secretKey === secretKey ? client.requestRunsOn : undefined;
-      if (db) pool.cancelQuery(db);
-    },
-  };
+  const services: CoreServices<PooledConnection> = { settings, pool, log, metrics, rulebook, users, tls, observer: recorder, clients, clock };
+  const accept = database.serve(services);
 
-  const allSockets = new Set<ClientConnection>();
+  const allSockets = new Set<ProxyClient>();
   const server = createServer({ noDelay: true }, (socket) => {
-    const client = new ClientConnection(socket, services);
+    const client = accept(socket);
     allSockets.add(client);
     socket.once("close", () => allSockets.delete(client));
   });
@@ -202,7 +156,7 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
     for (const connection of pool.connections) {
       if (connection.state !== "borrowed") continue;
       borrowed++;
-      if (connection.transactionStatus !== "I") inTransaction++;
+      if (connection.inTransaction) inTransaction++;
     }
     let pinned = 0;
     for (const client of clients.values()) if (client.pinned) pinned++;
@@ -229,7 +183,7 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
       tls: client.tls,
       state: client.state,
       connectedAt: new Date(client.connectedAt).toISOString(),
-      databaseConnection: client.db?.id,
+      databaseConnection: client.databaseConnectionId,
       pinRule: client.pinnedBy?.rule,
       pinReason: client.pinnedBy?.reason,
     }));
@@ -258,7 +212,7 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
     }
   } catch (error) {
     server.close();
-    for (const client of allSockets) client.fatal("57P01", "terminating connection because the proxy failed to start");
+    for (const client of allSockets) client.end("start-failed");
     await pool.close();
     throw error;
   }
@@ -276,9 +230,8 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
   every(1000, () => {
     const now = Date.now();
     for (const client of clients.values()) {
-      if (now - client.lastActivity >= settings.idleClientTimeoutMs) {
-        client.fatal("57P05", `terminating connection due to idle_client_timeout (${settings.idleClientTimeoutMs / 1000} s)`);
-      } else client.enforceMessageTimeout(now);
+      if (now - client.lastActivity >= settings.idleClientTimeoutMs) client.end("idle-timeout");
+      else client.enforceMessageTimeout(now);
     }
     const g = gauges();
     recorder?.sample({
@@ -315,7 +268,7 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
         for (const timer of timers) clearInterval(timer);
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
-          for (const client of allSockets) client.fatal("57P01", "terminating connection because the proxy is shutting down");
+          for (const client of allSockets) client.end("shutdown");
         });
         await admin?.close();
         await pool.close();
@@ -332,17 +285,17 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
  * The assessor's analysis, loaded on demand: the proxy pools without it, and a broken or missing assessor build costs
  * the trial report, not the trial.
  */
-async function loadAnalysis(settings: ProxySettings, log: ProxyLog): Promise<Analysis | undefined> {
+async function loadAnalysis(settings: ProxySettings, engine: RulebookEngine, log: ProxyLog): Promise<Analysis | undefined> {
   try {
     const { createAnalysis } = await import("@proxyfit/assessor");
-    return await createAnalysis({ engine: "postgresql", profile: settings.profile, source: "trial-proxy" });
+    return await createAnalysis({ engine, profile: settings.profile, source: "trial-proxy" });
   } catch (error) {
     log.write("ERROR", `trial report unavailable: cannot load the assessor's analysis: ${(error as Error).message}`);
     return undefined;
   }
 }
 
-function pinReasonCounts(clients: Map<number, ClientConnection>): Record<string, number> {
+function pinReasonCounts(clients: Map<number, ProxyClient>): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const client of clients.values()) if (client.pinnedBy) counts[client.pinnedBy.rule] = (counts[client.pinnedBy.rule] ?? 0) + 1;
   return counts;

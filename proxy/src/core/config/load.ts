@@ -4,8 +4,16 @@
  * value came from.
  */
 import { readFileSync } from "node:fs";
-import type { ClientAuthType } from "../../engines/postgres/auth/index.js";
-import { type HostPort, type ProxySettings, SETTING_NAMES, SETTINGS, type SettingDefinition, type TargetSettings } from "./settings.js";
+import type { Engine } from "../engine.js";
+import {
+  type ClientAuthType,
+  type HostPort,
+  type ProxySettings,
+  SETTING_NAMES,
+  SETTINGS,
+  type SettingDefinition,
+  type TargetSettings,
+} from "./settings.js";
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -100,34 +108,25 @@ function parseHostPort(value: string): HostPort | string {
   return { host: match[1]!.replace(/^\[|\]$/g, "") || "0.0.0.0", port };
 }
 
-function parseTarget(value: string): TargetSettings | string {
+/** The target URL: its scheme chooses the engine, which reads the rest. */
+function parseTarget(value: string, engines: readonly Engine[]): TargetSettings | string {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
     return `expected postgres://USER@HOST:PORT/DB, got "${value}"`;
   }
-  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") return `expected a postgres:// URL, got "${url.protocol}"`;
+  const scheme = url.protocol.slice(0, -1);
+  const engine = engines.find((candidate) => candidate.schemes.includes(scheme));
+  if (!engine) return `unknown scheme "${scheme}://"; expected ${engines.flatMap((e) => e.schemes.map((s) => `${s}://`)).join(", ")}`;
   if (!url.hostname) return "the URL has no host";
-  const sslmode = url.searchParams.get("sslmode") ?? "disable";
-  if (sslmode !== "disable" && sslmode !== "prefer" && sslmode !== "require") {
-    return `sslmode must be disable, prefer or require, got "${sslmode}"`;
-  }
-  const user = decodeURIComponent(url.username) || "postgres";
-  const target: TargetSettings = {
-    host: url.hostname.replace(/^\[|\]$/g, ""),
-    port: url.port ? Number(url.port) : 5432,
-    user,
-    database: decodeURIComponent(url.pathname.slice(1)) || user,
-    sslmode,
-  };
-  if (url.password) target.password = decodeURIComponent(url.password);
-  return target;
+  const target = engine.parseTarget(url);
+  return typeof target === "string" ? target : { engine, ...target };
 }
 
 type Parsed = string | number | boolean | string[] | HostPort | TargetSettings | undefined;
 
-function parseValue(def: SettingDefinition, value: string): { ok: Parsed } | { error: string } {
+function parseValue(def: SettingDefinition, value: string, engines: readonly Engine[]): { ok: Parsed } | { error: string } {
   switch (def.kind) {
     case "string":
       return { ok: value === "" ? undefined : value };
@@ -164,7 +163,7 @@ function parseValue(def: SettingDefinition, value: string): { ok: Parsed } | { e
       return typeof parsed === "string" ? { error: parsed } : { ok: parsed };
     }
     case "url": {
-      const parsed = parseTarget(value);
+      const parsed = parseTarget(value, engines);
       return typeof parsed === "string" ? { error: parsed } : { ok: parsed };
     }
   }
@@ -178,8 +177,8 @@ const AUTH_TYPES: Record<string, ClientAuthType> = {
   trust: "trust",
 };
 
-/** Reads and validates settings; throws ConfigError listing every problem. */
-export function loadSettings(sources: SettingSources): ProxySettings {
+/** Reads and validates settings, the target's engine among `engines`; throws ConfigError listing every problem. */
+export function loadSettings(sources: SettingSources, engines: readonly Engine[]): ProxySettings {
   const problems: string[] = [];
   const raw = collectRawSettings(sources, problems);
   const values = new Map<string, Parsed>();
@@ -187,7 +186,7 @@ export function loadSettings(sources: SettingSources): ProxySettings {
     const given = raw.get(def.name);
     const text = given?.value ?? def.default;
     if (text === undefined) continue;
-    const parsed = parseValue(def, text);
+    const parsed = parseValue(def, text, engines);
     if ("error" in parsed) problems.push(`${def.name} (${given?.origin ?? "default"}): ${parsed.error}`);
     else values.set(def.name, parsed.ok);
   }

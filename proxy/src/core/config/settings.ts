@@ -3,14 +3,19 @@
  * validation, `--help` and docs/proxy.md.
  */
 import type { ProfileId } from "@proxyfit/assessor/rules";
-import type { ClientAuthType } from "../../engines/postgres/auth/index.js";
+import type { Engine } from "../engine.js";
 
 export interface HostPort {
   host: string;
   port: number;
 }
 
+/** How clients authenticate to the proxy (client_password_auth_type); each engine serves the ones of its protocol. */
+export type ClientAuthType = "scram-sha-256" | "md5" | "trust";
+
 export interface TargetSettings extends HostPort {
+  /** Chosen by the target URL's scheme. */
+  engine: Engine;
   user: string;
   password?: string;
   database: string;

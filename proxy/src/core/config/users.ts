@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { credentialFromSecret, type UserCredential } from "../../engines/postgres/auth/index.js";
+import { credentialFromSecret, type UserCredential } from "../auth/credentials.js";
 import { ConfigError } from "./load.js";
 
 /** A Secrets Manager secret as RDS Proxy expects it: at least "username" and "password". */

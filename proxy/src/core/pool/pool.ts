@@ -5,10 +5,10 @@
  * borrow timeout. When the database cannot be reached the pool retries with backoff while anyone waits.
  */
 import { performance } from "node:perf_hooks";
-import type { UserCredential } from "../../engines/postgres/auth/index.js";
+import type { UserCredential } from "../auth/credentials.js";
+import type { PooledConnection } from "../engine.js";
 import { eventClock } from "../event-clock.js";
 import { CancelRequests } from "./cancel-requests.js";
-import { type ConnectOptions, DatabaseConnection, DatabaseError } from "../../engines/postgres/database/database-connection.js";
 
 export interface PoolKey {
   user: string;
@@ -19,20 +19,22 @@ export interface BorrowRequest extends PoolKey {
   credential: UserCredential;
 }
 
-export type BorrowCallback = (error: Error | undefined, connection: DatabaseConnection | undefined) => void;
+export type BorrowCallback<C extends PooledConnection> = (error: Error | undefined, connection: C | undefined) => void;
 
-interface Waiter {
+interface Waiter<C extends PooledConnection> {
   request: BorrowRequest;
-  callback: BorrowCallback;
+  callback: BorrowCallback<C>;
   since: number;
 }
 
-export interface PoolOptions {
+export interface PoolOptions<C extends PooledConnection> {
   maxConnections: number;
   maxIdleConnections: number;
   borrowTimeoutMs: number;
-  /** Connection options shared by every connection (host, port, TLS, init_query). */
-  connect: Omit<ConnectOptions, "database" | "credential">;
+  /** Opens a connection as the request's user to its database (the engine's). */
+  open(request: BorrowRequest): Promise<C>;
+  /** A refusal retrying will not fix (the engine knows its error codes): every waiter of the group gets it at once. */
+  isPermanentRefusal(error: Error): boolean;
   /** How long an idle connection above maxIdleConnections stays before it is closed. */
   idleGraceMs?: number;
   log: (level: "INFO" | "WARN" | "ERROR" | "DEBUG", message: string) => void;
@@ -54,13 +56,10 @@ export class BorrowTimeoutError extends Error {
   }
 }
 
-/** Refusals that retrying will not fix: wrong password, unknown database or role, and so on. */
-const PERMANENT_ERROR_CLASSES = ["28", "3D", "42"];
-
-class Group {
-  readonly idle: DatabaseConnection[] = [];
+class Group<C extends PooledConnection> {
+  readonly idle: C[] = [];
   /** Oldest first; all wait for the same borrow timeout, so the first waiter is always the next to time out. */
-  readonly waiters: Waiter[] = [];
+  readonly waiters: Waiter<C>[] = [];
   /** Connections of the group, open or being opened. */
   size = 0;
   opening = 0;
@@ -91,25 +90,24 @@ export interface GroupSnapshot {
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5000;
 
-export class Pool {
+export class Pool<C extends PooledConnection> {
   /** By user, then database: two lookups of strings the callers keep, instead of building a key per borrow. */
-  private readonly groups = new Map<string, Map<string, Group>>();
+  private readonly groups = new Map<string, Map<string, Group<C>>>();
   /** The same groups as a list: the loops that run on every borrow and release allocate nothing. */
-  private readonly groupList: Group[] = [];
-  private lastGroup: Group | undefined;
+  private readonly groupList: Group<C>[] = [];
+  private lastGroup: Group<C> | undefined;
   /** The group of each open connection, so a release needs no lookup by name. */
-  private readonly groupOf = new Map<DatabaseConnection, Group>();
+  private readonly groupOf = new Map<C, Group<C>>();
   private total = 0;
   private closing = false;
   private readonly reaper: NodeJS.Timeout;
-  private readonly cancels: CancelRequests;
+  private readonly cancels = new CancelRequests<C>();
   /** Every connection, for metrics and the admin view. */
-  readonly connections = new Set<DatabaseConnection>();
+  readonly connections = new Set<C>();
   /** Highest number of connections open at once. */
   peakConnections = 0;
 
-  constructor(private readonly options: PoolOptions) {
-    this.cancels = new CancelRequests(options.connect);
+  constructor(private readonly options: PoolOptions<C>) {
     this.reaper = setInterval(() => {
       this.reapIdle();
       this.removeEmptyGroups();
@@ -125,7 +123,7 @@ export class Pool {
     return this.options.maxConnections;
   }
 
-  private group(request: PoolKey): Group {
+  private group(request: PoolKey): Group<C> {
     // Most proxies serve one user and database: the group found last is checked first, two short string comparisons.
     const last = this.lastGroup;
     if (last !== undefined && last.user === request.user && last.database === request.database) return last;
@@ -133,7 +131,7 @@ export class Pool {
     return this.lastGroup;
   }
 
-  private findGroup(request: PoolKey): Group {
+  private findGroup(request: PoolKey): Group<C> {
     let byDatabase = this.groups.get(request.user);
     if (!byDatabase) {
       byDatabase = new Map();
@@ -149,7 +147,7 @@ export class Pool {
   }
 
   /** Calls back with a connection, possibly synchronously when one is idle. */
-  borrow(request: BorrowRequest, callback: BorrowCallback): void {
+  borrow(request: BorrowRequest, callback: BorrowCallback<C>): void {
     if (this.closing) {
       callback(new Error("the proxy is shutting down"), undefined);
       return;
@@ -167,14 +165,12 @@ export class Pool {
   }
 
   /** Gives back a connection that is idle (ReadyForQuery "I") and clean; held back while a cancel to it is in flight. */
-  release(connection: DatabaseConnection): void {
-    if (this.cancels.holds(connection, this.releaseAfterCancel)) {
-      connection.owner = undefined;
-      return;
-    }
-    const group = this.groupOf.get(connection) ?? this.group({ user: connection.user, database: connection.options.database });
+  release(connection: C): void {
     connection.owner = undefined;
-    if (this.closing || connection.state === "closed") {
+    if (this.cancels.holds(connection, this.releaseAfterCancel)) return;
+    const group = this.groupOf.get(connection);
+    // Without a group it was never this pool's, or has closed (forget() removed it).
+    if (this.closing || connection.state === "closed" || group === undefined) {
       connection.close();
       return;
     }
@@ -182,7 +178,7 @@ export class Pool {
   }
 
   /** A cancel's delivery is an event of its own (its socket closing): the hand-over it allows is timed from it. */
-  private readonly releaseAfterCancel = (connection: DatabaseConnection): void => {
+  private readonly releaseAfterCancel = (connection: C): void => {
     eventClock.mark();
     this.release(connection);
   };
@@ -191,19 +187,19 @@ export class Pool {
    * Forwards a CancelRequest for the query running on a borrowed connection. Its borrower must know that query is its
    * own; the connection goes to no one else until the cancel is delivered.
    */
-  cancelQuery(connection: DatabaseConnection): void {
+  cancelQuery(connection: C): void {
     this.cancels.send(connection);
   }
 
   /** Closes a connection that cannot be reused (mid-protocol when its client left, or it failed a reset). */
-  discard(connection: DatabaseConnection, reason: string): void {
+  discard(connection: C, reason: string): void {
     if (connection.state !== "closed") this.options.log("INFO", `[dbConnection=${connection.id}] closing: ${reason}`);
     connection.owner = undefined;
     connection.destroy(undefined);
   }
 
   /** Hands a connection to the first waiter of its group, or to another group's waiter, or parks it idle. */
-  private place(group: Group, connection: DatabaseConnection): void {
+  private place(group: Group<C>, connection: C): void {
     const waiter = group.waiters.shift();
     if (waiter) {
       this.handOver(connection, waiter);
@@ -224,13 +220,13 @@ export class Pool {
     group.idle.push(connection);
   }
 
-  private handOver(connection: DatabaseConnection, waiter: Waiter): void {
+  private handOver(connection: C, waiter: Waiter<C>): void {
     connection.state = "borrowed";
     this.options.observer?.borrowed(eventClock.now - waiter.since);
     waiter.callback(undefined, connection);
   }
 
-  private takeIdle(group: Group): DatabaseConnection | undefined {
+  private takeIdle(group: Group<C>): C | undefined {
     // Most recently used first: keeps a small hot set and lets the rest age out.
     const connection = group.idle.pop();
     if (!connection) return undefined;
@@ -239,13 +235,13 @@ export class Pool {
   }
 
   /** Runs on every release while the pool is full. */
-  private starvingGroup(except: Group): Group | undefined {
+  private starvingGroup(except: Group<C>): Group<C> | undefined {
     for (const group of this.groupList) if (group !== except && group.waiters.length > group.opening) return group;
     return undefined;
   }
 
   /** Opens a connection for the group if the limit allows, making room by closing another group's idle one. */
-  private grow(group: Group, request: BorrowRequest): void {
+  private grow(group: Group<C>, request: BorrowRequest): void {
     if (group.waiters.length <= group.opening || group.retryTimer) return;
     if (this.total >= this.options.maxConnections) {
       // Make room by closing another group's idle connection; forget() then opens one for the longest waiter.
@@ -256,22 +252,18 @@ export class Pool {
   }
 
   /** Runs on every borrow that waits while the pool is full. */
-  private idleElsewhere(group: Group): DatabaseConnection | undefined {
+  private idleElsewhere(group: Group<C>): C | undefined {
     for (const other of this.groupList) if (other !== group && other.idle.length > 0) return other.idle.shift();
     return undefined;
   }
 
-  private open(group: Group, request: BorrowRequest): void {
+  private open(group: Group<C>, request: BorrowRequest): void {
     this.total++;
     group.size++;
     group.opening++;
     this.peakConnections = Math.max(this.peakConnections, this.total);
     this.options.observer?.connectionRequested();
-    DatabaseConnection.open({
-      ...this.options.connect,
-      database: request.database,
-      credential: request.credential,
-    }).then(
+    this.options.open(request).then(
       (connection) => {
         eventClock.mark();
         group.opening--;
@@ -279,7 +271,7 @@ export class Pool {
         this.connections.add(connection);
         this.groupOf.set(connection, group);
         this.options.observer?.connectionOpened();
-        connection.onClose = (closed, error) => this.forget(group, closed, error);
+        connection.onClose = (error) => this.forget(group, connection, error);
         this.options.log("DEBUG", `[dbConnection=${connection.id}] opened for user ${request.user} database ${request.database}`);
         this.place(group, connection);
       },
@@ -293,8 +285,8 @@ export class Pool {
     );
   }
 
-  private connectFailed(group: Group, error: Error): void {
-    if (error instanceof DatabaseError && PERMANENT_ERROR_CLASSES.some((c) => error.code.startsWith(c))) {
+  private connectFailed(group: Group<C>, error: Error): void {
+    if (this.options.isPermanentRefusal(error)) {
       // Every waiter of the group would get the same answer: give it to them now.
       for (const waiter of group.waiters.splice(0)) waiter.callback(error, undefined);
       // The room this connection was to take goes to whoever else waits: nothing else would open one for them.
@@ -312,7 +304,7 @@ export class Pool {
     group.retryTimer.unref();
   }
 
-  private forget(group: Group, connection: DatabaseConnection, error: Error | undefined): void {
+  private forget(group: Group<C>, connection: C, error: Error | undefined): void {
     this.connections.delete(connection);
     this.groupOf.delete(connection);
     this.total--;
@@ -327,7 +319,7 @@ export class Pool {
   }
 
   /** Fails the waiters whose borrow timeout has passed and sets the timer again for the next one. */
-  private expire(group: Group): void {
+  private expire(group: Group<C>): void {
     group.timeoutTimer = undefined;
     const timeout = this.options.borrowTimeoutMs;
     const now = performance.now();
@@ -340,7 +332,7 @@ export class Pool {
   }
 
   /** Withdraws a waiting borrow (its client left). */
-  cancel(request: BorrowRequest, callback: BorrowCallback): void {
+  cancel(request: BorrowRequest, callback: BorrowCallback<C>): void {
     const group = this.group(request);
     const at = group.waiters.findIndex((w) => w.callback === callback);
     if (at >= 0) group.waiters.splice(at, 1);

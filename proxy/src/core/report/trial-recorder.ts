@@ -14,9 +14,7 @@ import {
   type SourcePosition,
   type TrialObservations,
 } from "@proxyfit/assessor";
-import type { ClientConnection } from "../../engines/postgres/client/client-connection.js";
-import type { NotInspectedKind as Kind, RefusalReason, TrafficObserver } from "../../engines/postgres/client/services.js";
-import { STARTUP_OPTIONS_REFUSED } from "../../engines/postgres/client/session-settings.js";
+import type { ObservedClient, RefusalReason, TrafficObserver } from "../engine.js";
 import { eventClock } from "../event-clock.js";
 
 export interface TrialSample {
@@ -39,8 +37,6 @@ const MAX_BUCKETS = 3600;
 const MAX_EXAMPLES = 5;
 const MAX_EXAMPLE_CHARS = 200;
 
-const REFUSAL_MESSAGES: Record<RefusalReason, string> = { startup_options: STARTUP_OPTIONS_REFUSED };
-
 interface NotInspectedTally {
   statements: number;
   sessions: Set<number>;
@@ -59,8 +55,8 @@ export class TrialRecorder implements TrafficObserver {
   };
   private readonly peaks: TrialSample = { clientConnections: 0, databaseConnections: 0, pinnedConnections: 0, waitingClients: 0 };
   private borrowWaits = { count: 0, maxWaitMs: 0, totalWaitMs: 0 };
-  private readonly refusals = new Map<RefusalReason, { count: number; examples: string[] }>();
-  private readonly notInspectedKinds = new Map<Kind, NotInspectedTally>();
+  private readonly refusals = new Map<RefusalReason, { message: string; count: number; examples: string[] }>();
+  private readonly notInspectedKinds = new Map<NotInspectedKind["kind"], NotInspectedTally>();
   private finished: Report | undefined;
 
   constructor(
@@ -68,7 +64,7 @@ export class TrialRecorder implements TrafficObserver {
     private readonly limits: TrialLimits,
   ) {}
 
-  connected(client: ClientConnection): void {
+  connected(client: ObservedClient): void {
     if (this.finished) return;
     // Every event on one clock: statement times come from eventClock, so the session's ends must too.
     this.analysis.add({
@@ -84,7 +80,7 @@ export class TrialRecorder implements TrafficObserver {
   }
 
   /** Once per Query, Parse and Execute: one object literal of one shape, no spreading; timed by the read it came in. */
-  request(client: ClientConnection, kind: "statement" | "parse" | "execute", text: string, statementName?: string): void {
+  request(client: ObservedClient, kind: "statement" | "parse" | "execute", text: string, statementName?: string): void {
     if (this.finished) return;
     this.analysis.add({
       time: eventClock.epochMs(),
@@ -97,23 +93,23 @@ export class TrialRecorder implements TrafficObserver {
     });
   }
 
-  disconnected(client: ClientConnection): void {
+  disconnected(client: ObservedClient): void {
     if (this.finished) return;
     this.analysis.add({ time: eventClock.epochNow(), backendId: client.id, kind: "disconnection", source: this.nextSource() });
   }
 
-  refused(_client: ClientConnection, reason: RefusalReason, detail: string): void {
+  refused(_client: ObservedClient, reason: RefusalReason, message: string, detail: string): void {
     if (this.finished) return;
     let tally = this.refusals.get(reason);
     if (!tally) {
-      tally = { count: 0, examples: [] };
+      tally = { message, count: 0, examples: [] };
       this.refusals.set(reason, tally);
     }
     tally.count++;
     addExample(tally.examples, detail);
   }
 
-  notInspected(client: ClientConnection, kind: Kind, example: string): void {
+  notInspected(client: ObservedClient, kind: NotInspectedKind["kind"], example: string): void {
     if (this.finished) return;
     let tally = this.notInspectedKinds.get(kind);
     if (!tally) {
@@ -170,7 +166,7 @@ export class TrialRecorder implements TrafficObserver {
   private observations(): TrialObservations {
     const refusedConnections: RefusedConnections[] = [...this.refusals].map(([reason, tally]) => ({
       reason,
-      message: REFUSAL_MESSAGES[reason],
+      message: tally.message,
       count: tally.count,
       examples: tally.examples,
     }));

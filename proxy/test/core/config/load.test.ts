@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { parseArguments } from "../../../src/cli/index.js";
-import { ConfigError, loadSettings, parseUsersFile } from "../../../src/core/config/index.js";
+import { ConfigError, parseUsersFile } from "../../../src/core/config/index.js";
+import { postgresEngine } from "../../../src/engines/postgres/engine.js";
+import { loadSettings } from "../../../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxyfit-config-"));
 const file = (name: string, text: string) => {
@@ -28,7 +30,7 @@ describe("loadSettings", () => {
     const s = loadSettings({ flags: { target: TARGET } });
     expect(s.listen).toEqual({ host: "127.0.0.1", port: 6432 });
     expect(s.admin).toEqual({ host: "127.0.0.1", port: 9187 });
-    expect(s.target).toEqual({ host: "db.internal", port: 5433, user: "app", password: "pw", database: "appdb", sslmode: "require" });
+    expect(s.target).toEqual({ engine: postgresEngine, host: "db.internal", port: 5433, user: "app", password: "pw", database: "appdb", sslmode: "require" });
     expect(s.maxConnectionsPercent).toBe(100);
     expect(s.maxIdleConnectionsPercent).toBe(50);
     expect(s.connectionBorrowTimeoutMs).toBe(120_000);
@@ -62,14 +64,14 @@ describe("loadSettings", () => {
         loadSettings({
           file: conf,
           env: { PROXYFIT_PROFILE: "rds-proxy-2099" },
-          flags: { target: "mysql://x", listen: "6432", "max-idle-connections-percent": "abc", "require-tls": "true" },
+          flags: { target: "oracle://x", listen: "6432", "max-idle-connections-percent": "abc", "require-tls": "true" },
         }),
       ),
     ).toEqual([
       `${conf}:2: unknown setting "no_such_setting"`,
       `${conf}:3: expected "setting = value"`,
       `listen (--listen): expected HOST:PORT, got "6432"`,
-      `target (--target): expected a postgres:// URL, got "mysql:"`,
+      `target (--target): unknown scheme "oracle://"; expected postgres://, postgresql://`,
       `max_connections_percent (${conf}:1): must be between 1 and 100, got 101`,
       `max_idle_connections_percent (--max-idle-connections-percent): must be a whole number, got "abc"`,
       `profile (PROXYFIT_PROFILE): must be one of rds-proxy, rds-proxy-pre-2023, got "rds-proxy-2099"`,

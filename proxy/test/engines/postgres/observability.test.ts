@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { expect, test } from "vitest";
+import { expect, test, vi } from "vitest";
 import { loadSettings, startProxy } from "../../../src/index.js";
 import { TARGET } from "./support/harness.js";
 
@@ -61,10 +61,14 @@ test("metrics, admin views, EMF lines and the trial report", async () => {
   ]);
   expect((await fetch(`${admin}/nowhere`)).status).toBe(404);
 
-  await new Promise((r) => setTimeout(r, 1200));
-  const line = JSON.parse(emf[0]!);
-  expect(line._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: "proxyfit", Dimensions: [["ProxyName"]] });
-  expect(line).toMatchObject({ ProxyName: "trial-1", ClientConnections: 2, DatabaseConnectionsCurrentlySessionPinned: 1, QueryRequests: 6 });
+  // A line written after the traffic: gauges as they are now. Counters are per interval, and on a loaded machine an
+  // interval can end in the middle of the traffic, so they are summed over every line.
+  const linesBefore = emf.length;
+  await vi.waitFor(() => expect(emf.length).toBeGreaterThan(linesBefore), { timeout: 10_000 });
+  const lines = emf.map((text) => JSON.parse(text));
+  expect(lines.at(-1)._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: "proxyfit", Dimensions: [["ProxyName"]] });
+  expect(lines.at(-1)).toMatchObject({ ProxyName: "trial-1", ClientConnections: 2, DatabaseConnectionsCurrentlySessionPinned: 1 });
+  expect(lines.reduce((total, line) => total + line.QueryRequests, 0)).toBe(6);
 
   await clean.end();
   await pinned.end();

@@ -2,9 +2,8 @@
  * Client authentication (clients toward the proxy) as strategy modules: each method opens an exchange with an
  * Authentication request and consumes the client's password messages until it succeeds or fails.
  */
+import type { ClientAuthType } from "../../../core/config/settings.js";
 import type { UserCredential } from "../../../core/auth/credentials.js";
-
-export type ClientAuthType = "scram-sha-256" | "md5" | "trust";
 
 export type AuthStep =
   | { kind: "continue"; reply: Buffer }

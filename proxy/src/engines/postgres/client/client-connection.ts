@@ -13,7 +13,8 @@ import { randomInt } from "node:crypto";
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { PinFinding } from "@proxyfit/assessor/rules";
-import type { ClientAuthExchange, UserCredential } from "../auth/index.js";
+import type { UserCredential } from "../../../core/auth/credentials.js";
+import type { ClientAuthExchange } from "../auth/index.js";
 import { eventClock } from "../../../core/event-clock.js";
 import {
   MAX_STARTUP_BYTES,
@@ -48,6 +49,7 @@ import {
 } from "../protocol/serialize.js";
 import type { DatabaseConnection, DatabaseConnectionOwner } from "../database/database-connection.js";
 import { DatabaseError, NO_SETTINGS } from "../database/database-connection.js";
+import type { ClientEndReason, ProxyClient } from "../../../core/engine.js";
 import type { BorrowCallback, BorrowRequest } from "../../../core/pool/pool.js";
 import { type ClientStatement, ClientStatements, MAX_CLIENT_STATEMENT_BYTES, MAX_CLIENT_STATEMENTS } from "../statements/prepared-statements.js";
 import { decideFunctionCall } from "./function-calls.js";
@@ -84,7 +86,7 @@ const mustReadFromClient = (type: number): boolean => type !== Frontend.CopyData
 
 let nextClientId = 1;
 
-export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
+export class ClientConnection implements FrameSink, DatabaseConnectionOwner, ProxyClient {
   readonly id = nextClientId++;
   readonly secretKey = randomInt(0x7fffffff);
   state: ClientState = "awaiting-startup";
@@ -138,7 +140,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
   private loginTimer: NodeJS.Timeout | undefined;
   /** Reading stopped because too much is held (see flush). */
   private heldPaused = false;
-  private readonly onBorrowed: BorrowCallback = (error, connection) => {
+  private readonly onBorrowed: BorrowCallback<DatabaseConnection> = (error, connection) => {
     // The pool calls this from another connection's ReadyForQuery or a connect: a failure here is this client's alone.
     try {
       this.borrowed(error, connection);
@@ -175,6 +177,10 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
 
   get pinned(): boolean {
     return this.state === "pinned";
+  }
+
+  get databaseConnectionId(): number | undefined {
+    return this.db?.id;
   }
 
   /** The database connection this client's request runs on now: a request sent and not yet fully answered. */
@@ -321,7 +327,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     const options = parameters.get("options");
     if (options !== undefined && options.trim() !== "") {
       // RDS Proxy's own refusal, word for word (psycopg2 issue #1577): a driver that sends options cannot use it.
-      this.services.observer?.refused(this, "startup_options", options);
+      this.services.observer?.refused(this, "startup_options", STARTUP_OPTIONS_REFUSED, options);
       this.fatal("0A000", STARTUP_OPTIONS_REFUSED);
       return;
     }
@@ -922,6 +928,21 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner {
     }
     const fields = errorFieldsOf(error, "08006");
     this.fatal(fields.code, fields.message);
+  }
+
+  /** Ends the client for a reason of the proxy's own, with the error PostgreSQL gives in its place. */
+  end(reason: ClientEndReason): void {
+    switch (reason) {
+      case "idle-timeout":
+        this.fatal("57P05", `terminating connection due to idle_client_timeout (${this.services.settings.idleClientTimeoutMs / 1000} s)`);
+        return;
+      case "shutdown":
+        this.fatal("57P01", "terminating connection because the proxy is shutting down");
+        return;
+      case "start-failed":
+        this.fatal("57P01", "terminating connection because the proxy failed to start");
+        return;
+    }
   }
 
   /** Sends a FATAL error and closes. */

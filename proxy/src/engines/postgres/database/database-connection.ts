@@ -5,16 +5,16 @@
  */
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { DatabaseAuthenticator, type UserCredential } from "../auth/index.js";
+import type { UserCredential } from "../../../core/auth/credentials.js";
+import type { PooledConnection, PooledConnectionState } from "../../../core/engine.js";
+import { DatabaseAuthenticator } from "../auth/index.js";
 import { eventClock } from "../../../core/event-clock.js";
 import { parseAuthentication, parseBackendKeyData, parseNoticeFields, parseParameterStatus, parseReadyForQuery } from "../protocol/backend.js";
 import { type FrameSink, MessageFramer } from "../protocol/message-framer.js";
 import { Backend, type TransactionStatus } from "../protocol/message-types.js";
 import type { OutputBatch } from "../../../core/wire/output-batch.js";
-import { query, sslRequest, startupMessage, TERMINATE } from "../protocol/serialize.js";
+import { cancelRequest, query, sslRequest, startupMessage, TERMINATE } from "../protocol/serialize.js";
 import { PreparedOnConnection } from "../statements/prepared-statements.js";
-
-export type DatabaseConnectionState = "connecting" | "idle" | "borrowed" | "closed";
 
 /** Receives the database's messages while the connection is borrowed. */
 export interface DatabaseConnectionOwner {
@@ -54,6 +54,14 @@ export class DatabaseError extends Error {
   }
 }
 
+/** Refusals that retrying will not fix: wrong password, unknown database or role, and so on. */
+const PERMANENT_ERROR_CLASSES = ["28", "3D", "42"];
+
+/** A refusal the pool should not retry: an error class of PostgreSQL's that a second attempt would meet again. */
+export function isPermanentRefusal(error: Error): boolean {
+  return error instanceof DatabaseError && PERMANENT_ERROR_CLASSES.some((c) => error.code.startsWith(c));
+}
+
 /** The database messages are read whole only for these types; rows and copy data are streamed. */
 const mustReadFromDatabase = (type: number): boolean =>
   type === Backend.ReadyForQuery ||
@@ -70,9 +78,9 @@ export const NO_SETTINGS: ReadonlyMap<string, string> = new Map();
 
 let nextConnectionId = 1;
 
-export class DatabaseConnection implements FrameSink {
+export class DatabaseConnection implements FrameSink, PooledConnection {
   readonly id = nextConnectionId++;
-  state: DatabaseConnectionState = "connecting";
+  state: PooledConnectionState = "connecting";
   /** Server parameters as last reported by ParameterStatus. */
   readonly parameters = new Map<string, string>();
   /**
@@ -96,15 +104,15 @@ export class DatabaseConnection implements FrameSink {
   private readonly framer = new MessageFramer(this, { mustRead: mustReadFromDatabase, maxMessageBytes: MAX_DATABASE_MESSAGE });
   private closeError: Error | undefined;
   /** Called when the connection closes while idle or borrowed: the pool forgets it. */
-  onClose: ((connection: DatabaseConnection, error: Error | undefined) => void) | undefined;
+  onClose: ((error: Error | undefined) => void) | undefined;
 
   private constructor(
     private socket: Socket,
     readonly options: ConnectOptions,
   ) {}
 
-  get user(): string {
-    return this.options.credential.username;
+  get inTransaction(): boolean {
+    return this.transactionStatus !== "I";
   }
 
   /** Opens, authenticates and initializes a connection; rejects with DatabaseError when the server refuses. */
@@ -294,6 +302,18 @@ export class DatabaseConnection implements FrameSink {
     this.socket.once("drain", callback);
   }
 
+  /**
+   * A CancelRequest on a connection of its own. PostgreSQL closes that connection once it has signalled the backend,
+   * which is when the cancel is delivered.
+   */
+  sendCancel(delivered: () => void): () => void {
+    const { host, port } = this.options;
+    const socket = netConnect({ host, port }, () => socket.end(cancelRequest(this.processId, this.secretKey)));
+    socket.on("error", delivered);
+    socket.on("close", delivered);
+    return () => socket.destroy();
+  }
+
   /** Closes politely (Terminate). */
   close(): void {
     if (this.state === "closed") return;
@@ -318,6 +338,6 @@ export class DatabaseConnection implements FrameSink {
     const owner = this.owner;
     this.owner = undefined;
     owner?.onDatabaseClosed(this, this.closeError);
-    this.onClose?.(this, this.closeError);
+    this.onClose?.(this.closeError);
   }
 }
