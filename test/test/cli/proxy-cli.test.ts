@@ -47,6 +47,15 @@ describe("proxyfit proxy with a listener that cannot bind", () => {
   });
 });
 
+test("a target whose scheme no engine speaks: exit status 2, one line naming the schemes there are", async () => {
+  const result = await proxyfit("proxy", "--target", "oracle://scott@127.0.0.1:1521/orcl", "--listen", "127.0.0.1:0", "--admin", "off");
+  expect(result.code).toBe(2);
+  expect(result.stderr).toBe(
+    'proxyfit proxy: target (--target): unknown scheme "oracle://"; expected postgres://, postgresql://\nRun "proxyfit proxy --help" for the settings.\n',
+  );
+  expect(result.stdout).toBe("");
+});
+
 test("at SIGINT the summary names refused connections and statements not inspected", async () => {
   const child = spawn(process.execPath, [BIN, "proxy", "--target", TARGET, "--listen", "127.0.0.1:0", "--admin", "off", "--max-connections-percent", "2"]);
   let stderr = "";

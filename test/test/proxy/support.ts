@@ -1,6 +1,6 @@
 /** A trial proxy in front of a real PostgreSQL, for the end-to-end suites. */
 import { connect, type Socket } from "node:net";
-import { loadSettings, startProxy, type TrialProxy } from "@proxyfit/proxy";
+import { loadSettings, type StartOptions, startProxy, type TrialProxy } from "@proxyfit/proxy";
 import pg from "pg";
 import type { PostgresInstance } from "../../src/servers/postgres.js";
 
@@ -14,17 +14,20 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-/** A trial proxy in front of the shared server. */
-export function runProxy(flags: Record<string, string>): Promise<RunningProxy> {
-  return startWith({
-    target: SHARED_TARGET,
-    listen: "127.0.0.1:0",
-    admin: "127.0.0.1:0",
-    // The shared server allows 100 connections, shared with every other suite.
-    max_connections_percent: "10",
-    max_idle_connections_percent: "10",
-    ...flags,
-  });
+/** A trial proxy in front of the shared server (or of flags.target); log lines are kept in `logs`. */
+export function runProxy(flags: Record<string, string>, options: Omit<StartOptions, "log"> = {}): Promise<RunningProxy> {
+  return startWith(
+    {
+      target: SHARED_TARGET,
+      listen: "127.0.0.1:0",
+      admin: "127.0.0.1:0",
+      // The shared server allows 100 connections, shared with every other suite.
+      max_connections_percent: "10",
+      max_idle_connections_percent: "10",
+      ...flags,
+    },
+    options,
+  );
 }
 
 /**
@@ -41,9 +44,9 @@ export function runProxyInFront(server: PostgresInstance): Promise<RunningProxy>
   });
 }
 
-async function startWith(flags: Record<string, string>): Promise<RunningProxy> {
+async function startWith(flags: Record<string, string>, options: Omit<StartOptions, "log"> = {}): Promise<RunningProxy> {
   const logs: string[] = [];
-  const proxy = await startProxy(loadSettings({ flags }), { log: (line) => logs.push(line) });
+  const proxy = await startProxy(loadSettings({ flags }), { ...options, log: (line) => logs.push(line) });
   return {
     proxy,
     port: proxy.address.port,

@@ -1,6 +1,7 @@
 /**
  * Pinning through the rulebook, on live traffic: every PostgreSQL rule pins and logs RDS Proxy's line, clean sessions
- * do not, and what a pinned session leaves behind is never visible to the next client of its connection.
+ * do not, and what a pinned session leaves behind is never visible to the next client of its connection. A SET, and
+ * its isolation from a concurrent client, are cases of the shared conformance suite (test/test/proxy/conformance).
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -80,13 +81,6 @@ describe("nothing a pinned session leaves behind reaches the next client", () =>
     await next.end();
   }
 
-  test("a SET", async () => {
-    await afterPinnedSession(["set statement_timeout = '4321ms'", "set application_name = 'leaky'"], async (next) => {
-      expect((await next.query("show statement_timeout")).rows).toEqual([{ statement_timeout: "0" }]);
-      expect((await next.query("show application_name")).rows[0].application_name).not.toBe("leaky");
-    });
-  });
-
   test("a temporary table", async () => {
     await afterPinnedSession(["create temp table proxyfit_secret (a int)", "insert into proxyfit_secret values (1)"], async (next) => {
       const r = await next.query("select count(*)::int as n from pg_class where relname = 'proxyfit_secret'");
@@ -114,19 +108,4 @@ describe("nothing a pinned session leaves behind reaches the next client", () =>
       expect((await next.query("select count(*)::int as n from pg_cursors")).rows).toEqual([{ n: 0 }]);
     });
   });
-});
-
-test("a SET of one client is never visible to a concurrent client", async () => {
-  const t2 = await startTestProxy({ max_connections_percent: "2", max_idle_connections_percent: "2" });
-  try {
-    const a = await t2.client();
-    const b = await t2.client();
-    await a.query("set search_path = pg_catalog");
-    for (let i = 0; i < 5; i++) {
-      expect((await b.query("show search_path")).rows).toEqual([{ search_path: '"$user", public' }]);
-      expect((await a.query("show search_path")).rows).toEqual([{ search_path: "pg_catalog" }]);
-    }
-  } finally {
-    await t2.close();
-  }
 });

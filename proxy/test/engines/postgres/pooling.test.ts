@@ -1,90 +1,20 @@
 /**
- * Transaction pooling with node-postgres against the shared PostgreSQL: multiplexing, transaction boundaries,
- * cleanup after clients that leave, the borrow timeout, errors, notices, and named prepared statements.
+ * Transaction pooling with node-postgres against the shared PostgreSQL: errors, notices, named prepared statements,
+ * the pre-2023 profile, idle_client_timeout, the limit across databases. Taking turns on one connection, the borrow
+ * timeout, startup settings per client and cleanup after a client that leaves mid-transaction are cases of the shared
+ * conformance suite (test/test/proxy/conformance).
  */
-import pg from "pg";
+import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startTestProxy, type TestProxy } from "./support/harness.js";
-
-const TABLE = `proxyfit_pooling_${process.pid}`;
-let direct: pg.Client;
-
-beforeAll(async () => {
-  direct = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
-  await direct.connect();
-  await direct.query(`create table ${TABLE} (id int primary key, note text)`);
-});
-afterAll(async () => {
-  await direct.query(`drop table if exists ${TABLE}`);
-  await direct.end();
-});
 
 /** One database connection for everyone: what one client does, the next one sees on the same backend. */
 describe("one database connection shared by many clients", () => {
   let t: TestProxy;
   beforeAll(async () => {
-    t = await startTestProxy({ max_connections_percent: "1", max_idle_connections_percent: "1", connection_borrow_timeout: "1" });
+    t = await startTestProxy({ max_connections_percent: "1", max_idle_connections_percent: "1" });
   });
   afterAll(async () => t.close());
-
-  test("clients take turns on the same backend, one transaction at a time", async () => {
-    const clients = await Promise.all([t.client(), t.client(), t.client()]);
-    const pids = new Set<number>();
-    for (let round = 0; round < 3; round++) {
-      for (const c of clients) pids.add((await c.query("select pg_backend_pid() as pid")).rows[0].pid);
-    }
-    expect(pids.size).toBe(1);
-    expect(t.proxy.gauges().DatabaseConnections).toBe(1);
-    expect(t.proxy.gauges().ClientConnections).toBe(3);
-    await Promise.all(clients.map((c) => c.end()));
-  });
-
-  test("startup settings travel with each client across the shared connection, and back again", async () => {
-    const tokyo = await t.client({ application_name: "tokyo", statement_timeout: 9000 });
-    const lima = await t.client({ application_name: "lima", statement_timeout: 8000 });
-    const alsoTokyo = await t.client({ application_name: "tokyo", statement_timeout: 9000 });
-    const plain = await t.client();
-    const seen = async (c: pg.Client) =>
-      (await c.query("select current_setting('statement_timeout') as timeout, current_setting('application_name') as app")).rows[0];
-    for (let round = 0; round < 2; round++) {
-      expect(await seen(tokyo)).toEqual({ timeout: "9s", app: "tokyo" });
-      expect(await seen(lima)).toEqual({ timeout: "8s", app: "lima" });
-      expect(await seen(alsoTokyo)).toEqual({ timeout: "9s", app: "tokyo" });
-      expect(await seen(plain)).toEqual({ timeout: "0", app: "" });
-    }
-    expect(t.proxy.gauges().DatabaseConnections).toBe(1);
-    await Promise.all([tokyo.end(), lima.end(), alsoTokyo.end(), plain.end()]);
-  });
-
-  test("a transaction holds the connection; a borrow that waits past connection_borrow_timeout gets an error", async () => {
-    const a = await t.client();
-    const b = await t.client();
-    await a.query("begin");
-    await a.query("select 1");
-    const error = await b.query("select 2").catch((e: pg.DatabaseError) => e);
-    expect(error).toBeInstanceOf(Error);
-    expect((error as pg.DatabaseError).code).toBe("53300");
-    expect((error as Error).message).toMatch(/Timed-out waiting to acquire database connection/);
-    await a.query("commit");
-    // The connection is free again and b carries on.
-    expect((await b.query("select 3 as n")).rows).toEqual([{ n: 3 }]);
-    await a.end();
-    await b.end();
-  });
-
-  test("a client that disconnects mid-transaction has its work rolled back before anyone else gets the connection", async () => {
-    const a = await t.client();
-    await a.query("begin");
-    await a.query(`insert into ${TABLE} values (1, 'uncommitted')`);
-    // Drop the socket without a Terminate message: a crashed client.
-    (a as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
-    const b = await t.client();
-    const rows = await b.query(`select count(*)::int as n from ${TABLE}`);
-    expect(rows.rows).toEqual([{ n: 0 }]);
-    const status = await b.query("select now() = statement_timestamp() as outside_transaction");
-    expect(status.rows).toEqual([{ outside_transaction: true }]);
-    await b.end();
-  });
 
   test("errors pass through intact and end the transaction's hold on the connection", async () => {
     const c = await t.client();
@@ -137,6 +67,8 @@ describe("named prepared statements are multiplexed (default profile)", () => {
     expect(prepared.rows.every((r: { name: string }) => /^pf_\d+$/.test(r.name))).toBe(true);
     expect(t.proxy.clients().every((c) => c.pinRule === undefined)).toBe(true);
     expect(t.logs.some((l) => l.includes("was pinned"))).toBe(false);
+    // QueryRequests counts each Execute (20 here) and each Query (6 begin and commit, 1 select) as a query.
+    expect(t.proxy.metrics.counters.QueryRequests).toBe(27);
     await Promise.all([...clients, holder].map((c) => c.end()));
   });
 
