@@ -76,6 +76,8 @@ export interface ClientLoginOptions extends ClientAuthOptions {
   charset: number;
   maxPacketSize: number;
   connectAttributes?: Map<string, string>;
+  /** The plugin to answer the handshake with; by default the server's own when implemented here. */
+  authPluginName?: string;
 }
 
 /** Capabilities a client may ask for: only what the server offers, and always CLIENT_PROTOCOL_41. */
@@ -100,7 +102,8 @@ export class ClientLogin {
     this.capabilities = caps >>> 0;
     this.mariadbCapabilities = this.capabilities & Capability.LONG_PASSWORD ? 0 : (handshake.mariadbCapabilities & (options.mariadbCapabilities ?? 0)) >>> 0;
     // The server's default plugin when implemented here; a server that wants another switches to it.
-    this.plugin = clientAuthPlugin(handshake.authPluginName ?? NATIVE_PASSWORD, options) ?? nativePasswordClient(options.password);
+    const first = options.authPluginName ?? handshake.authPluginName ?? NATIVE_PASSWORD;
+    this.plugin = clientAuthPlugin(first, options) ?? nativePasswordClient(options.password);
   }
 
   /** The HandshakeResponse41 payload. */

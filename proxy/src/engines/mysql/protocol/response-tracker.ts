@@ -5,7 +5,7 @@
  * transaction pooling needs to know that a server connection can go back to the pool. Rows are never decoded: a
  * result set ends at its terminator, which no row can be mistaken for.
  */
-import { Capability, Command, CursorType, Header, MariadbCapability, MAX_PAYLOAD, ServerStatus } from "./constants.js";
+import { CachingSha2, Capability, Command, CursorType, Header, MariadbCapability, MAX_PAYLOAD, ServerStatus } from "./constants.js";
 import { PROGRESS_REPORT_ERRNO, isEofPacket, isResultSetEnd, parseColumnCount, parseOk, parseStmtPrepareOk, parseTerminator } from "./responses.js";
 import { ProtocolError } from "./protocol-error.js";
 
@@ -20,7 +20,8 @@ import { ProtocolError } from "./protocol-error.js";
  * - `field-list`: COM_FIELD_LIST's column definitions until an EOF or ERR;
  * - `statistics`: COM_STATISTICS's one string packet;
  * - `infile-upload`: nothing: the client sends the file, then an empty packet;
- * - `auth`: COM_CHANGE_USER's exchange (auth switch, more data, client answers) until OK or ERR;
+ * - `auth`: COM_CHANGE_USER's exchange (auth switch, more data, client answers) until OK or ERR; `clientTurn`
+ *   while the client is to answer;
  * - `idle`: no command in flight.
  */
 export type ResponseState =
@@ -34,7 +35,7 @@ export type ResponseState =
   | { kind: "field-list" }
   | { kind: "statistics" }
   | { kind: "infile-upload" }
-  | { kind: "auth" };
+  | { kind: "auth"; clientTurn: boolean };
 
 /** What follows a block of definitions: rows, the statement's column definitions, or nothing. */
 type AfterDefinitions = { kind: "rows"; cursor: boolean } | { kind: "columns"; count: number } | { kind: "done" };
@@ -92,7 +93,7 @@ export class ResponseTracker {
 
   /** The client, not the server, sends next: LOCAL INFILE data or an answer in COM_CHANGE_USER's auth exchange. */
   get clientSendsNext(): boolean {
-    return this.state.kind === "infile-upload";
+    return this.state.kind === "infile-upload" || (this.state.kind === "auth" && this.state.clientTurn);
   }
 
   /**
@@ -144,8 +145,8 @@ export class ResponseTracker {
       return chunk.subarray(start + 4, start + 4 + length);
     };
     const state = this.state;
-    if (state.kind === "idle" || state.kind === "infile-upload") {
-      throw new ProtocolError(`server packet (first byte ${first ?? "none"}) while ${state.kind === "idle" ? "no command is in flight" : "the client sends a LOCAL INFILE file"}`);
+    if (state.kind === "idle" || this.clientSendsNext) {
+      throw new ProtocolError(`server packet (first byte ${first ?? "none"}) while ${state.kind === "idle" ? "no command is in flight" : "the client is to send"}`);
     }
     if (first === Header.ERR) {
       if (this.isProgressReport(payload())) return undefined;
@@ -180,15 +181,26 @@ export class ResponseTracker {
         return this.finish(this.lastStatus, false);
       case "auth":
         if (first === Header.OK) return this.finishWithStatus(parseOk(payload(), this.capabilities).statusFlags);
-        // AuthSwitchRequest (0xfe) or AuthMoreData (0x01): the client answers, the exchange goes on.
-        if (first === Header.AUTH_SWITCH || first === Header.AUTH_MORE_DATA) return undefined;
+        // AuthSwitchRequest (0xfe) or AuthMoreData (0x01): the client answers, but not to a fast-auth success,
+        // after which the server's OK follows.
+        if (first === Header.AUTH_SWITCH || first === Header.AUTH_MORE_DATA) {
+          state.clientTurn = !(first === Header.AUTH_MORE_DATA && length === 2 && chunk[start + 5] === CachingSha2.FAST_AUTH_SUCCESS);
+          return undefined;
+        }
         throw new ProtocolError(`unexpected packet starting ${first} in COM_CHANGE_USER's authentication`);
     }
   }
 
-  /** A packet from the client while it sends a LOCAL INFILE file; the empty packet ends the file. */
+  /**
+   * A packet from the client while `clientSendsNext`: an answer in COM_CHANGE_USER's authentication, or a piece of
+   * a LOCAL INFILE file, which an empty packet ends.
+   */
   clientPacket(chunk: Buffer, start: number, _end: number, continued: boolean): void {
-    if (this.state.kind !== "infile-upload") throw new ProtocolError("client packet while the server has not asked for one");
+    if (!this.clientSendsNext) throw new ProtocolError("client packet while the server has not asked for one");
+    if (this.state.kind === "auth") {
+      this.state.clientTurn = continued || chunk.readUIntLE(start, 3) === MAX_PAYLOAD;
+      return;
+    }
     const length = chunk[start]! | (chunk[start + 1]! << 8) | (chunk[start + 2]! << 16);
     // An empty packet that ends a 16 MB split is part of the file, not its end.
     if (length === 0 && !continued) this.state = { kind: "status" };
@@ -204,7 +216,7 @@ export class ResponseTracker {
       this.state = { kind: "infile-upload" };
       return undefined;
     }
-    const { count, metadataFollows } = parseColumnCount(payload(), this.capabilities);
+    const { count, metadataFollows } = parseColumnCount(payload(), this.capabilities, this.mariadbCapabilities);
     const after: AfterDefinitions = { kind: "rows", cursor: this.current!.cursor };
     if (metadataFollows) this.state = { kind: "definitions", remaining: count, after };
     else return this.afterDefinitions(after, !(this.capabilities & Capability.DEPRECATE_EOF));
@@ -294,7 +306,7 @@ function initialState(c: QueuedCommand): ResponseState | undefined {
     case Command.STATISTICS:
       return { kind: "statistics" };
     case Command.CHANGE_USER:
-      return { kind: "auth" };
+      return { kind: "auth", clientTurn: false };
     case Command.STMT_CLOSE:
     case Command.STMT_SEND_LONG_DATA:
     case Command.QUIT:

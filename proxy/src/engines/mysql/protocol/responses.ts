@@ -219,15 +219,19 @@ export function parseTerminator(payload: Buffer, capabilities: number): EofPacke
 
 export interface ColumnCount {
   count: number;
-  /** CLIENT_OPTIONAL_RESULTSET_METADATA: whether column definitions follow (always true without it). */
+  /**
+   * Whether column definitions follow: MySQL's CLIENT_OPTIONAL_RESULTSET_METADATA and MariaDB's CACHE_METADATA let
+   * the server skip them (always true without those).
+   */
   metadataFollows: boolean;
 }
 
-export function parseColumnCount(payload: Buffer, capabilities: number): ColumnCount {
+export function parseColumnCount(payload: Buffer, capabilities: number, mariadbCapabilities = 0): ColumnCount {
   const r = new PayloadReader(payload, 0, payload.length, "column count");
   const count = r.lenenc("column count");
   if (count === 0) r.fail("a result set of 0 columns");
-  const metadataFollows = capabilities & Capability.OPTIONAL_RESULTSET_METADATA ? r.int1("metadata follows") !== 0 : true;
+  const optional = capabilities & Capability.OPTIONAL_RESULTSET_METADATA || mariadbCapabilities & MariadbCapability.CACHE_METADATA;
+  const metadataFollows = optional ? r.int1("metadata follows") !== 0 : true;
   r.done();
   return { count, metadataFollows };
 }
