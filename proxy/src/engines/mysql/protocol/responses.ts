@@ -210,9 +210,12 @@ export function serializeEof(eof: EofPacket, capabilities: number): Buffer {
   return w.finish();
 }
 
-/** The end of a result set or a terminator, whichever form: its status flags and warnings. */
+/**
+ * The end of a result set or a terminator, whichever form: an EOF (5 bytes), or an OK with header 0x00 or 0xfe
+ * (under CLIENT_DEPRECATE_EOF, at least 7 bytes): its status flags and warnings.
+ */
 export function parseTerminator(payload: Buffer, capabilities: number): EofPacket {
-  if (isEofPacket(payload[0] ?? 0, payload.length)) return parseEof(payload, capabilities);
+  if (payload[0] === Header.EOF && payload.length < 7) return parseEof(payload, capabilities);
   const ok = parseOk(payload, capabilities);
   return { warnings: ok.warnings, statusFlags: ok.statusFlags };
 }
