@@ -7,6 +7,7 @@ import { InputError } from "./input/input-error.js";
 import { type LineBatch, type LineReaderEvents, type LineReaderResult, readLines } from "./input/line-reader.js";
 import type { LogInput } from "./input/log-input.js";
 import { analyzeConfigs } from "./configs/index.js";
+import { CoverageObserver } from "./coverage/input-coverage.js";
 import { BuiltInPriceSource } from "./pricing/built-in-prices.js";
 import { compareCosts } from "./pricing/compare-costs.js";
 import type { PriceSource } from "./pricing/price-source.js";
@@ -205,6 +206,9 @@ class InputCursor {
   private finished = false;
   private events = 0;
   private readonly extraProblems: InputReport["problems"] = [];
+  private readonly coverage: CoverageObserver;
+  /** Bytes of text read (after decompression), for the coverage's bytes per statement. */
+  private readonly text: { bytes: number };
 
   private constructor(
     readonly input: LogInput,
@@ -215,7 +219,11 @@ class InputCursor {
     private readonly buffered: LineBatch[],
     private readonly readerResult: LineReaderResult,
     private readonly prefixGiven: boolean,
-  ) {}
+    text: { bytes: number },
+  ) {
+    this.coverage = new CoverageObserver(format.id);
+    this.text = text;
+  }
 
   static async open(
     input: LogInput,
@@ -225,9 +233,17 @@ class InputCursor {
   ): Promise<InputCursor> {
     const readerResult: LineReaderResult = { compressed: false, bytes: 0 };
     const problems: InputReport["problems"] = [];
+    const text = { bytes: 0 };
     const batches = readLines(
       input,
-      { ...reading, onProblem: (reason, line) => problems.push({ line, reason, text: "" }) },
+      {
+        ...reading,
+        onText: (bytes) => {
+          text.bytes += bytes;
+          reading.onText?.(bytes);
+        },
+        onProblem: (reason, line) => problems.push({ line, reason, text: "" }),
+      },
       readerResult,
     );
     const buffered: LineBatch[] = [];
@@ -255,6 +271,7 @@ class InputCursor {
       buffered,
       readerResult,
       options.prefix !== undefined,
+      text,
     );
     cursor.extraProblems.push(...problems);
     return cursor;
@@ -309,6 +326,7 @@ class InputCursor {
       );
     }
     this.events++;
+    this.coverage.add(event);
   }
 
   private async parseBatch(emit: EmitEvent, signal: AbortSignal | undefined): Promise<void> {
@@ -342,6 +360,7 @@ class InputCursor {
       linesNotUnderstood: stats.linesNotUnderstood + this.extraProblems.length,
       events: this.events,
       problems: [...stats.problems, ...this.extraProblems],
+      coverage: this.coverage.report(this.text.bytes),
     };
   }
 }

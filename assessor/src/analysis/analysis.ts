@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { assessmentCoverage, pinRatioBounds } from "../coverage/assessment-coverage.js";
 import type { Engine, LogEvent } from "../events/log-event.js";
 import type { InputReport, Report, SessionReport } from "../report/report.js";
 import { loadRulebook, loadStatementFingerprinter, ruleDoc } from "../rules/index.js";
@@ -113,6 +114,7 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
       const pinned = sessions.filter((s) => s.pinned).length;
       const ambiguousOnly = sessions.filter((s) => s.pinnedOnlyByAmbiguous).length;
       const ratio = (n: number) => (sessions.length === 0 ? 0 : n / sessions.length);
+      const coverage = assessmentCoverage(inputs, sessions);
       const sum = (pick: (s: SessionReport) => number) => sessions.reduce((total, s) => total + pick(s), 0);
       return {
         schemaVersion: "1.0",
@@ -126,7 +128,8 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
           sessions: sessions.length,
           pinnedSessions: pinned,
           pinRatio: ratio(pinned),
-          pinRatioRange: { min: ratio(pinned - ambiguousOnly), max: ratio(pinned) },
+          pinRatioRange: pinRatioBounds(coverage, { sessions: sessions.length, pinned, ambiguousOnly }),
+          coverage,
           ambiguousOnlySessions: ambiguousOnly,
           transactions: sum((s) => s.transactions),
           statements: sum((s) => s.statements),

@@ -48,6 +48,12 @@ export interface LogEvent {
   protocol?: "simple" | "extended";
   /** Prepared statement (or portal) name for parse/bind/execute/prepare/close_statement; "" for the unnamed one. */
   statementName?: string;
+  /**
+   * When the server wrote a statement / parse / bind / execute line: "start" as it began (log_statement, the MySQL
+   * general log), "completion" when it ended, with its duration (log_min_duration_statement, the slow log), "error"
+   * only as the STATEMENT of a failed one. Coverage inference reads it to tell which setting wrote the log.
+   */
+  loggedAt?: "start" | "completion" | "error";
   /** Error or other message text (error events). */
   message?: string;
   /** SQLSTATE / MySQL error code, when logged. */

@@ -251,6 +251,7 @@ class MysqlGeneralParser implements LogParser {
       time: record.time,
       backendId: record.threadId,
       kind,
+      ...(kind === "statement" || kind === "prepare" || kind === "execute" ? { loggedAt: "start" as const } : {}),
       ...fields,
       source: { file: this.file, line: record.line },
     };

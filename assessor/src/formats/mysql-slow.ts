@@ -191,7 +191,7 @@ class MysqlSlowParser implements LogParser {
       backendId: record.threadId,
       ...(text.startsWith(ADMINISTRATOR_COMMAND)
         ? commandEvent(text.slice(ADMINISTRATOR_COMMAND.length), "")
-        : { kind: "statement", statement: text, protocol: "simple" }),
+        : { kind: "statement", statement: text, protocol: "simple", loggedAt: "completion" }),
       ...(record.user === undefined ? {} : { user: record.user }),
       ...(database === undefined || database === "" ? {} : { database }),
       ...(record.clientAddress === undefined ? {} : { clientAddress: record.clientAddress }),

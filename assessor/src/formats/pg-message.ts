@@ -287,8 +287,10 @@ export class PgEventAssembler {
         event.protocol = message.kind === "statement" ? "simple" : "extended";
         if (message.statementName !== undefined) event.statementName = message.statementName;
         if (duration === undefined) {
+          event.loggedAt = "start";
           this.pending.set(pid, { event, awaitingDuration: true });
         } else {
+          event.loggedAt = "completion";
           event.durationMs = duration;
           emit(event);
         }
@@ -326,6 +328,7 @@ export class PgEventAssembler {
     if (failedStatement === text) return;
     const statement = this.event(record, "statement", error.time);
     statement.statement = text;
+    statement.loggedAt = "error";
     statement.source = error.source;
     emit(statement);
   }
@@ -352,6 +355,7 @@ export class PgEventAssembler {
       durationMs: undefined,
       protocol: undefined,
       statementName: undefined,
+      loggedAt: undefined,
       message: undefined,
       errorCode: undefined,
       source: { file: this.file, line: record.line },

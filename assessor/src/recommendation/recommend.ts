@@ -1,10 +1,11 @@
 import type { RepeatedSetting } from "../analysis/pin-tally.js";
+import { capturePlan } from "../coverage/capture-plan.js";
 import type { Engine } from "../events/log-event.js";
 import { percent } from "../report/format-numbers.js";
 import type { ConfigFinding, CostComparison, Report, SessionReport } from "../report/report.js";
 import { ruleDoc } from "../rules/index.js";
 import type { RuleId } from "../rules/rulebook.js";
-import type { Recommendation } from "./recommendation.js";
+import type { CapturePlan, Recommendation } from "./recommendation.js";
 
 export interface RecommendationInput {
   report: Report;
@@ -56,13 +57,19 @@ export function recommend(input: RecommendationInput): Recommendation {
   const pool = poolSizing(peakDatabase, replay?.p99.databaseConnections ?? 0, target.max_connections);
   const pinnedShare = peakDatabase === 0 ? 0 : (replay?.peaks.pinnedConnections ?? 0) / peakDatabase;
   const readOnlyShare = summary.sessions === 0 ? 0 : report.sessions.filter((s) => s.readOnly).length / summary.sessions;
+  const capture = verdict.verdict === "not-enough-evidence" ? capturePlan(engine, report) : undefined;
 
   return {
     schema_version: "1.0",
     generated_at: new Date().toISOString(),
     engine_family: engine === "postgresql" ? "POSTGRESQL" : "MYSQL",
     verdict: verdict.verdict,
-    reasons: [...verdict.reasons, ...pool.reasons, ...configReasons(input.configFindings)],
+    reasons: [
+      ...verdict.reasons,
+      ...(capture ? captureReasons(capture) : []),
+      ...pool.reasons,
+      ...configReasons(input.configFindings),
+    ],
     target,
     connection_pool_config: {
       max_connections_percent: pool.maxConnectionsPercent,
@@ -80,6 +87,7 @@ export function recommend(input: RecommendationInput): Recommendation {
       borrow_latency_us: BORROW_LATENCY_ALARM_US,
     },
     remediations,
+    ...(capture ? { capture } : {}),
     expected: {
       pin_ratio: summary.pinRatio,
       pin_ratio_range: summary.pinRatioRange,
@@ -93,6 +101,7 @@ function verdictFor(input: RecommendationInput): { verdict: Recommendation["verd
   const { report, target } = input;
   const { summary } = report;
   const replay = report.replay;
+  if (!summary.coverage.complete) return notEnoughEvidence(report);
   if (summary.sessions === 0 || !replay) {
     return { verdict: "no-proxy", reasons: ["The logs hold no client sessions: nothing to pool."] };
   }
@@ -141,6 +150,45 @@ function verdictFor(input: RecommendationInput): { verdict: Recommendation["verd
     return { verdict: "self-hosted-pooler", reasons };
   }
   return { verdict: "rds-proxy", reasons };
+}
+
+/**
+ * The logs could not see every statement or tell sessions apart: any verdict would rest on what they missed. What
+ * they do show is still said, as a floor.
+ */
+function notEnoughEvidence(report: Report): { verdict: Recommendation["verdict"]; reasons: string[] } {
+  const { summary } = report;
+  const { coverage } = summary;
+  const range = `${percent(summary.pinRatioRange.min)} to ${percent(summary.pinRatioRange.max)}`;
+  const sessions = `${summary.sessions}${coverage.sessionCountIsLowerBound ? " or more" : ""}`;
+  const reasons = [
+    `The logs cannot see every statement${coverage.statementsComplete ? "'s session" : ""}, so the pin ratio is a range (${range}), not a point: not enough evidence for a verdict.`,
+    ...coverage.missing.map((m) => `Not logged: ${m}.`),
+    `What the logs do show: ${summary.pinnedSessions} pinned session(s) of ${sessions}${summary.pinReasons.length > 0 ? `, by ${summary.pinReasons.map((r) => `${r.rule} (${r.sessions})`).join(", ")}` : ""}; these are certain, and the remediations below apply to them.`,
+  ];
+  if (!coverage.statementsComplete && coverage.sessionsWithoutStatements > 0) {
+    reasons.push(`${coverage.sessionsWithoutStatements} session(s) had not one statement logged: each could have pinned.`);
+  }
+  return { verdict: "not-enough-evidence", reasons };
+}
+
+function captureReasons(capture: CapturePlan): string[] {
+  const [preferred] = capture.options;
+  const volume = capture.statements_per_second > 0
+    ? `At the ${capture.rate_is_lower_bound ? "observed (lower-bound) " : ""}rate of ${capture.statements_per_second} statements/s and ${capture.bytes_per_statement} bytes per statement, expect ${bytes(capture.expected_log_bytes_per_hour)} of log per hour${capture.rate_is_lower_bound ? " or more" : ""}.`
+    : `The logs show no statement rate to size the log volume; expect about ${capture.bytes_per_statement} bytes per statement.`;
+  return [
+    `To decide, capture a window with ${preferred!.settings.map((s) => `${s.name} = ${s.value}`).join(", ")} (see capture): ${preferred!.sql.join(" ")}`,
+    capture.window_reason,
+    volume,
+  ];
+}
+
+function bytes(value: number): string {
+  if (value >= 1e9) return `${(value / 1e9).toFixed(1)} GB`;
+  if (value >= 1e6) return `${(value / 1e6).toFixed(1)} MB`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(1)} kB`;
+  return `${value} bytes`;
 }
 
 /**

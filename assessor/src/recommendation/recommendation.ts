@@ -9,7 +9,11 @@ export interface Recommendation {
   schema_version: "1.0";
   generated_at: string;
   engine_family: "POSTGRESQL" | "MYSQL";
-  verdict: "rds-proxy" | "self-hosted-pooler" | "no-proxy";
+  /**
+   * not-enough-evidence: the logs could not see every statement (or tell sessions apart), so no verdict is safe;
+   * `capture` says how to log a window that can.
+   */
+  verdict: "rds-proxy" | "self-hosted-pooler" | "no-proxy" | "not-enough-evidence";
   reasons: string[];
   target: {
     instance_class?: string;
@@ -56,10 +60,43 @@ export interface Recommendation {
     /** Pin ratio expected after fixing this and every remediation before it. */
     pin_ratio_after: number;
   }>;
+  /** Only with the verdict not-enough-evidence: how to capture a log window that sees every statement and session. */
+  capture?: CapturePlan;
   expected: {
     pin_ratio: number;
     pin_ratio_range: { min: number; max: number };
     peak_client_connections: number;
     peak_database_connections: number;
   };
+}
+
+/** The settings that make a log complete, how long to keep them, and how much log they write. */
+export interface CapturePlan {
+  /** Ways to log every statement, the preferred first. */
+  options: CaptureOption[];
+  /** How long to capture, in minutes, and why. */
+  window_minutes: number;
+  window_reason: string;
+  /** Measured from the logs given: bytes of log per statement, and statements per second over their span. */
+  bytes_per_statement: number;
+  statements_per_second: number;
+  /** True when the logs missed statements, so the rate (and the volume) is a lower bound. */
+  rate_is_lower_bound: boolean;
+  /** bytes_per_statement x statements_per_second x 3600. */
+  expected_log_bytes_per_hour: number;
+  /** expected_log_bytes_per_hour x window_minutes / 60. */
+  expected_log_bytes_per_window: number;
+}
+
+export interface CaptureOption {
+  /** e.g. "log_min_duration_statement = 0 with connection logging". */
+  name: string;
+  settings: Array<{ name: string; value: string }>;
+  /** On a server you administer: the SQL that applies the settings without a restart. */
+  sql: string[];
+  /** On Amazon RDS: the same through the instance's DB parameter group (replace the group name). */
+  aws_cli: string;
+  /** What to run after the window to log as before. */
+  revert_sql: string[];
+  note: string;
 }

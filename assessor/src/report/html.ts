@@ -1,3 +1,4 @@
+import { coverageLine, coverageSummary } from "./coverage-text.js";
 import { count, percent, pinRatioText, truncate } from "./format-numbers.js";
 import { barChart } from "./html/bar-chart.js";
 import { escapeHtml, span, usd, utcTime } from "./html/markup.js";
@@ -12,6 +13,7 @@ const VERDICTS = {
   "rds-proxy": "RDS Proxy fits this workload",
   "self-hosted-pooler": "A self-hosted pooler fits better than RDS Proxy",
   "no-proxy": "No proxy needed",
+  "not-enough-evidence": "Not enough evidence: the logs could not see every statement",
 } as const;
 
 const COST_OPTIONS = { "rds-proxy": "RDS Proxy", "self-hosted-pooler": "Self-hosted pooler", "no-proxy": "No proxy" };
@@ -23,6 +25,7 @@ const COST_OPTIONS = { "rds-proxy": "RDS Proxy", "self-hosted-pooler": "Self-hos
 export function renderHtml(report: Report): string {
   const sections = [
     verdictSection(report),
+    coverageSection(report),
     figuresSection(report),
     connectionsSection(report),
     pinnedSection(report),
@@ -299,6 +302,32 @@ ${fixes}</section>`;
 
 function copyable(id: string, text: string): string {
   return `<div class="copyable"><button type="button">Copy</button><pre id="${id}">${escapeHtml(text)}</pre></div>`;
+}
+
+/** What each input's logging let it see; with incomplete coverage, how to capture a complete window. */
+function coverageSection(report: Report): string {
+  const coverage = report.summary.coverage;
+  if (!coverage || report.inputs.length === 0) return "";
+  const rows = report.inputs
+    .map((input) =>
+      input.coverage
+        ? `<tr><td><code>${escapeHtml(input.file)}</code></td><td>${input.coverage.complete ? "yes" : "<b>no</b>"}</td><td>${escapeHtml(coverageLine(input.coverage))}</td></tr>`
+        : "",
+    )
+    .join("");
+  const missing = coverage.missing.map((m) => `<li>${escapeHtml(m)}</li>`).join("");
+  const capture = (report.recommendation?.capture?.options ?? [])
+    .map(
+      (option) =>
+        `<h3>Capture with ${escapeHtml(option.name)}</h3><pre><code>${escapeHtml(option.sql.join("\n"))}</code></pre>` +
+        `<pre><code>${escapeHtml(option.aws_cli)}</code></pre><p class="note">${escapeHtml(option.note)}</p>`,
+    )
+    .join("");
+  return `<section id="coverage"><h2>Coverage</h2>
+<p>${escapeHtml(coverageSummary(coverage))}</p>
+${missing ? `<ul>${missing}</ul>` : ""}
+<table><thead><tr><th>File</th><th>Complete</th><th>What was logged</th></tr></thead><tbody>${rows}</tbody></table>
+${capture}</section>`;
 }
 
 function inputsSection(report: Report): string {

@@ -1,3 +1,4 @@
+import { coverageLine, coverageSummary } from "./coverage-text.js";
 import { count, percent, pinRatioText, truncate } from "./format-numbers.js";
 import type { Report } from "./report.js";
 
@@ -16,7 +17,8 @@ export function renderMarkdown(report: Report): string {
   }
   out.push("| | |");
   out.push("|---|---|");
-  out.push(`| Sessions | ${count(summary.sessions)} |`);
+  out.push(`| Coverage | ${cell(coverageSummary(summary.coverage))} |`);
+  out.push(`| Sessions | ${count(summary.sessions)}${summary.coverage?.sessionCountIsLowerBound ? " or more" : ""} |`);
   out.push(`| Pinned sessions | ${count(summary.pinnedSessions)} |`);
   out.push(`| Pin ratio | ${pinRatioText(summary)} |`);
   out.push(`| Sessions pinned only by documented-ambiguous rules | ${count(summary.ambiguousOnlySessions)} |`);
@@ -33,6 +35,15 @@ export function renderMarkdown(report: Report): string {
       `| ${cell(input.file)} | ${input.format} | ${input.prefix === undefined ? "" : `\`${cell(input.prefix)}\``} | ${count(input.linesRead)} | ${count(input.linesNotUnderstood)} |`,
     );
   }
+  out.push("");
+  out.push("## Coverage");
+  out.push("");
+  out.push("| File | Complete | What was logged |");
+  out.push("|---|---|---|");
+  for (const input of report.inputs) {
+    if (input.coverage) out.push(`| ${cell(input.file)} | ${input.coverage.complete ? "yes" : "no"} | ${cell(coverageLine(input.coverage))} |`);
+  }
+  for (const missing of summary.coverage?.missing ?? []) out.push(`\n> Not logged: ${cell(missing)}`);
   if (summary.pinReasons.length > 0) {
     out.push("");
     out.push("## Pin reasons");
@@ -103,6 +114,20 @@ export function renderMarkdown(report: Report): string {
     out.push("|---|---:|---|");
     for (const o of costs.options) out.push(`| ${o.option} | ${o.monthlyUsd.toFixed(2)} | ${cell(o.summary)} |`);
     for (const note of costs.notes) out.push(`\n> ${note}`);
+  }
+  for (const option of recommendation?.capture?.options ?? []) {
+    out.push("");
+    out.push(`## Capture with ${option.name}`);
+    out.push("");
+    out.push("```sql");
+    out.push(...option.sql);
+    out.push("```");
+    out.push("");
+    out.push("```sh");
+    out.push(option.aws_cli);
+    out.push("```");
+    out.push("");
+    out.push(`${option.note} Afterwards: \`${option.revert_sql.join(" ")}\``);
   }
   if (recommendation) {
     out.push("");

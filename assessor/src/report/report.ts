@@ -77,15 +77,104 @@ export interface InputReport {
   linesNotUnderstood: number;
   events: number;
   problems: LineProblem[];
+  /** What this input's logging settings let it see (docs/report.md#coverage). */
+  coverage: InputCoverage;
+}
+
+/**
+ * What one input could see, inferred from its lines: which statements were logged, whether sessions can be told
+ * apart, and what is missing. Counters only; nothing per statement is kept.
+ */
+export interface InputCoverage {
+  /** Every statement the server ran is in this input, and its sessions can be told apart. */
+  complete: boolean;
+  /**
+   * Which statements the input holds: "all"; "mod" / "ddl" (PostgreSQL log_statement = 'mod' | 'ddl': modifications
+   * and DDL, or DDL only); "above-threshold" (only statements that ran at least `durationThreshold.estimateMs`:
+   * log_min_duration_statement, a slow log's long_query_time); "none".
+   */
+  statements: "all" | "mod" | "ddl" | "above-threshold" | "none";
+  /** How the statement lines were written. */
+  statementLines: {
+    /** As the statement began: log_statement, the MySQL general log. */
+    atStart: number;
+    /** As it ended, with its duration: log_min_duration_statement, the slow log. */
+    atCompletion: number;
+    /** Only as the STATEMENT of an error (log_min_error_statement). */
+    fromErrors: number;
+  };
+  /** log_statement as the statements logged at their start show it; "none" when none was. */
+  loggedAtStart: "all" | "mod" | "ddl" | "none";
+  /** The duration threshold the statements logged at completion suggest; absent when none was. */
+  durationThreshold?: DurationThreshold;
+  /** Share of statements with a duration: "all", "some", "none". */
+  durations: "all" | "some" | "none";
+  /**
+   * Connection lines (PostgreSQL log_connections: the larger of its "connection received" and "connection authorized"
+   * counts; MySQL Connect) and disconnection lines (log_disconnections, MySQL Quit).
+   */
+  connectionLines: number;
+  disconnectionLines: number;
+  /**
+   * How sessions are told apart: connection/disconnection lines; the server's session id (PostgreSQL %c or
+   * csvlog/jsonlog session_id, MySQL thread ids, never reused while the server runs); or only a backend pid, which the
+   * server reuses.
+   */
+  sessionsFrom: "connection-lines" | "session-ids" | "backend-ids";
+  /** Extended-protocol lines: PostgreSQL parse / bind / execute, MySQL Prepare / Execute. */
+  extendedProtocol: { parse: number; bind: number; execute: number };
+  /** MySQL / MariaDB: which log this is. */
+  mysqlLog?: "general" | "slow";
+  /** Measured from this input: statements, log bytes per statement, statements per second over its time span. */
+  volume: { statements: number; bytesPerStatement: number; statementsPerSecond: number; spanSeconds: number };
+  /** What this input cannot see, and the setting that would show it. Empty when complete. */
+  missing: string[];
+}
+
+export interface DurationThreshold {
+  /**
+   * The threshold in ms (2 significant digits, rounded down). 0 when the fastest 5% of the statements logged at
+   * completion took under 0.5 ms. Otherwise where the bulk of the durations begins: the first tenth of a decade that
+   * holds 1% of them (any one below 100 statements), at most their 5th percentile. Both ignore the few faster
+   * statements that sampling, log_queries_not_using_indexes or log_slow_admin_statements add, which the minimum would not.
+   */
+  estimateMs: number;
+  /** The shortest duration logged at completion. */
+  shortestMs: number;
+  /** Statements logged at completion below the estimate. */
+  belowEstimate: number;
+  method: string;
+}
+
+/** What the inputs together could see: decides whether the pin ratio is a point or a range. */
+export interface AssessmentCoverage {
+  /** Every statement was logged and sessions can be told apart: the pin ratio is exact. */
+  complete: boolean;
+  /** Every statement was logged (a MySQL slow log beside a complete general log of the same server does not count). */
+  statementsComplete: boolean;
+  /** Sessions none of whose statements were logged are invisible (no connection lines): `sessions` is a lower bound. */
+  sessionCountIsLowerBound: boolean;
+  /** Sessions in the report of which not one statement was logged (known from connection lines). */
+  sessionsWithoutStatements: number;
+  /** What the inputs cannot see, and the setting that would show it. */
+  missing: string[];
 }
 
 export interface Summary {
   sessions: number;
   pinnedSessions: number;
-  /** pinnedSessions / sessions under the chosen profile (documented-ambiguous rules pin). */
+  /**
+   * pinnedSessions / sessions under the chosen profile (documented-ambiguous rules pin): exact when coverage is
+   * complete, otherwise what the log shows (a lower estimate; see pinRatioRange).
+   */
   pinRatio: number;
-  /** min: ambiguous rules do not pin; max: they do (equals pinRatio). */
+  /**
+   * Complete coverage — min: ambiguous rules do not pin; max: they do (equals pinRatio). Incomplete coverage — the
+   * ratios the truth lies between: max covers every session that could have run an unlogged pinning statement.
+   */
   pinRatioRange: { min: number; max: number };
+  /** What the logs could see (docs/report.md#coverage). */
+  coverage: AssessmentCoverage;
   /** Sessions pinned only by documented-ambiguous rules. */
   ambiguousOnlySessions: number;
   transactions: number;

@@ -1,3 +1,4 @@
+import { coverageLine, coverageSummary } from "./coverage-text.js";
 import { count, percent, pinRatioText, truncate } from "./format-numbers.js";
 import type { Report } from "./report.js";
 
@@ -15,13 +16,17 @@ export function renderText(report: Report): string {
       `  ${input.file}: ${input.format}${prefix}${gz}; ${count(input.linesRead)} lines, ` +
         `${count(input.linesNotUnderstood)} not understood`,
     );
+    if (input.coverage) out.push(`    coverage: ${coverageLine(input.coverage)}`);
   }
+  out.push("");
+  out.push(`Coverage          ${coverageSummary(summary.coverage)}`);
+  for (const missing of summary.coverage?.missing ?? []) out.push(`  not logged: ${missing}`);
   out.push("");
   const ambiguous =
     summary.ambiguousOnlySessions > 0
       ? ` (${count(summary.ambiguousOnlySessions)} pinned only by documented-ambiguous rules)`
       : "";
-  out.push(`Sessions          ${count(summary.sessions)}`);
+  out.push(`Sessions          ${count(summary.sessions)}${summary.coverage?.sessionCountIsLowerBound ? " or more" : ""}`);
   out.push(`Pinned sessions   ${count(summary.pinnedSessions)}${ambiguous}`);
   out.push(`Pin ratio         ${pinRatioText(summary)}`);
   out.push(
@@ -107,6 +112,11 @@ export function renderText(report: Report): string {
     out.push("");
     out.push(`Verdict: ${recommendation.verdict}`);
     for (const reason of recommendation.reasons) out.push(`  - ${reason}`);
+    for (const option of recommendation.capture?.options ?? []) {
+      out.push(`  capture with ${option.name}:`);
+      for (const line of option.sql) out.push(`    ${line}`);
+      out.push(`    ${option.aws_cli}`);
+    }
     const pool = recommendation.connection_pool_config;
     out.push(
       `  connection_pool_config: max_connections_percent ${pool.max_connections_percent}, max_idle_connections_percent ${pool.max_idle_connections_percent}, connection_borrow_timeout ${pool.connection_borrow_timeout}` +

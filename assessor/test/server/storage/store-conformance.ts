@@ -16,6 +16,13 @@ const summary: Summary = {
   pinnedSessions: 1,
   pinRatio: 1 / 3,
   pinRatioRange: { min: 0, max: 1 / 3 },
+  coverage: {
+    complete: true,
+    statementsComplete: true,
+    sessionCountIsLowerBound: false,
+    sessionsWithoutStatements: 0,
+    missing: [],
+  },
   ambiguousOnlySessions: 0,
   transactions: 4,
   statements: 9,
