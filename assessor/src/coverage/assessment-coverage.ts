@@ -10,7 +10,7 @@ export function assessmentCoverage(
 ): AssessmentCoverage {
   const completeGeneral = inputs.some((i) => i.format === "mysql-general" && i.coverage.complete);
   const counted = inputs.filter((i) => !(completeGeneral && i.format === "mysql-slow"));
-  const statementsComplete = counted.every((i) => i.coverage.statements === "all");
+  const statementsComplete = counted.every((i) => i.coverage.everyPinningEvent);
   const connectionLines = counted.every((i) => i.coverage.sessionsFrom === "connection-lines");
   const missing = [...new Set(counted.flatMap((i) => i.coverage.missing))];
   return {

@@ -119,9 +119,12 @@ export class CoverageObserver {
           ? "session-ids"
           : "backend-ids";
     const spanSeconds = Number.isFinite(this.first) ? Math.max(0, (this.last - this.first) / 1000) : 0;
+    // A slow log never holds binary-protocol prepares (MariaDB) or only sometimes (MySQL): a pinning condition.
+    const everyPinningEvent = statements === "all" && this.format !== "mysql-slow";
     const coverage: InputCoverage = {
-      complete: statements === "all" && sessionsFrom !== "backend-ids",
+      complete: everyPinningEvent && sessionsFrom !== "backend-ids",
       statements,
+      everyPinningEvent,
       statementLines: {
         atStart: this.atStart.all + this.atStart.mod + this.atStart.ddl + this.atStart.unsettled,
         atCompletion: this.atCompletion,
@@ -190,13 +193,17 @@ function missingFor(coverage: InputCoverage, mysql: boolean): string[] {
   } else if (coverage.statements === "above-threshold" && threshold) {
     missing.push(
       mysql
-        ? `statements faster than about ${threshold.estimateMs} ms (long_query_time ≈ ${threshold.estimateMs / 1000} s): ${fast}; set long_query_time = 0 or use the general log`
+        ? `statements faster than about ${threshold.estimateMs} ms (long_query_time ≈ ${threshold.estimateMs / 1000} s): ${fast}; use the general log (with the slow log at long_query_time = 0 for durations)`
         : `statements faster than about ${threshold.estimateMs} ms (log_min_duration_statement ≈ ${threshold.estimateMs}): ${fast}; set log_min_duration_statement = 0`,
+    );
+  } else if (coverage.mysqlLog === "slow" && coverage.statements === "all") {
+    missing.push(
+      "binary-protocol prepares (COM_STMT_PREPARE, a pinning condition): MariaDB never writes them to the slow log and MySQL only sometimes, and executes look like plain queries; use the general log (with this slow log for durations)",
     );
   } else if (coverage.statements === "none") {
     missing.push(
       mysql
-        ? "every statement: the log holds none; use the general log or the slow log with long_query_time = 0"
+        ? "every statement: the log holds none; use the general log"
         : "every statement (log_statement = 'none', log_min_duration_statement = -1): set log_min_duration_statement = 0",
     );
   }

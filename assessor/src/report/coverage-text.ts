@@ -39,7 +39,7 @@ function statementsText(coverage: InputCoverage): string {
 /** The report-wide coverage in a sentence: complete, or what makes the pin ratio a range. */
 export function coverageSummary(coverage: AssessmentCoverage | undefined): string {
   if (!coverage || coverage.complete) return "complete: every statement logged, sessions told apart";
-  const parts = [coverage.statementsComplete ? "every statement logged, but sessions only by pid" : "not every statement logged"];
+  const parts = [coverage.statementsComplete ? "every statement logged, but sessions only by pid" : "not every statement (or pinning protocol message) logged"];
   if (coverage.sessionCountIsLowerBound) parts.push("the session count is a lower bound");
   if (coverage.sessionsWithoutStatements > 0 && !coverage.statementsComplete) {
     parts.push(`${count(coverage.sessionsWithoutStatements)} sessions had no statement logged`);

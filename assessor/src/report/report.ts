@@ -94,6 +94,11 @@ export interface InputCoverage {
    * log_min_duration_statement, a slow log's long_query_time); "none".
    */
   statements: "all" | "mod" | "ddl" | "above-threshold" | "none";
+  /**
+   * Every statement and protocol message that can pin is in the input: statements "all", and not a MySQL slow log
+   * (which never holds MariaDB's binary-protocol prepares, and MySQL's only sometimes).
+   */
+  everyPinningEvent: boolean;
   /** How the statement lines were written. */
   statementLines: {
     /** As the statement began: log_statement, the MySQL general log. */
@@ -150,7 +155,10 @@ export interface DurationThreshold {
 export interface AssessmentCoverage {
   /** Every statement was logged and sessions can be told apart: the pin ratio is exact. */
   complete: boolean;
-  /** Every statement was logged (a MySQL slow log beside a complete general log of the same server does not count). */
+  /**
+   * Every statement and protocol message that can pin was logged (a MySQL slow log beside a complete general log of
+   * the same server does not count).
+   */
   statementsComplete: boolean;
   /** Sessions none of whose statements were logged are invisible (no connection lines): `sessions` is a lower bound. */
   sessionCountIsLowerBound: boolean;

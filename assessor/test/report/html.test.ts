@@ -27,6 +27,7 @@ function report(overrides: Partial<Report> = {}): Report {
         coverage: {
           complete: true,
           statements: "all",
+          everyPinningEvent: true,
           statementLines: { atStart: 0, atCompletion: 60, fromErrors: 0 },
           loggedAtStart: "none",
           durationThreshold: { estimateMs: 0, shortestMs: 0.01, belowEstimate: 0, method: "" },

@@ -42,7 +42,7 @@ export function readRecommendation(reader: FieldReader, document: unknown): Depl
     reader.report(at("schema_version"), `this version of @proxyfit/cdktf reads schema_version "${SUPPORTED_SCHEMA_VERSION}"; got ${JSON.stringify(version)}`);
   }
   const engineFamily = reader.oneOf(at("engine_family"), ["POSTGRESQL", "MYSQL"] as const);
-  const verdict = reader.oneOf(at("verdict"), ["rds-proxy", "self-hosted-pooler", "no-proxy"] as const);
+  const verdict = reader.oneOf(at("verdict"), ["rds-proxy", "self-hosted-pooler", "no-proxy", "not-enough-evidence"] as const);
   const reasons = reader.stringList(at("reasons"), { optional: true }) ?? [];
   const target = readTarget(reader, at("target"));
   const pool = readPoolConfig(reader, at("connection_pool_config"), engineFamily);
