@@ -360,7 +360,7 @@ class InputCursor {
       linesNotUnderstood: stats.linesNotUnderstood + this.extraProblems.length,
       events: this.events,
       problems: [...stats.problems, ...this.extraProblems],
-      coverage: this.coverage.report(this.text.bytes),
+      coverage: this.coverage.report(this.text.bytes, stats.linesRead),
     };
   }
 }

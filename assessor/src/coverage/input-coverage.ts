@@ -29,6 +29,9 @@ export class CoverageObserver {
   private withDuration = 0;
   /** Statements not known only from an error: those a duration setting could time. */
   private timeable = 0;
+  /** Statement, parse, bind, execute and prepare lines, and the characters of their SQL. */
+  private statementLines = 0;
+  private statementText = 0;
   private connectionsReceived = 0;
   private connectionsAuthorized = 0;
   private disconnections = 0;
@@ -83,6 +86,8 @@ export class CoverageObserver {
   }
 
   private statementLine(event: LogEvent): void {
+    this.statementLines++;
+    this.statementText += event.statement?.length ?? 0;
     if (event.loggedAt === "error") {
       this.fromErrors++;
     } else if (event.loggedAt === "completion") {
@@ -98,8 +103,8 @@ export class CoverageObserver {
     }
   }
 
-  /** `textBytes`: the input's bytes of text (decompressed). */
-  report(textBytes: number): InputCoverage {
+  /** `textBytes`, `lines`: the input's bytes of text (decompressed) and its lines. */
+  report(textBytes: number, lines: number): InputCoverage {
     const mysql = this.format === "mysql-general" || this.format === "mysql-slow";
     const loggedAtStart = this.startLevel();
     const threshold = this.threshold();
@@ -141,7 +146,7 @@ export class CoverageObserver {
       ...(mysql ? { mysqlLog: this.format === "mysql-general" ? ("general" as const) : ("slow" as const) } : {}),
       volume: {
         statements: this.statements,
-        bytesPerStatement: this.statements === 0 ? 0 : Math.round(textBytes / this.statements),
+        bytesPerStatement: this.bytesPerStatement(textBytes, lines),
         statementsPerSecond: spanSeconds === 0 ? 0 : round3(this.statements / spanSeconds),
         spanSeconds: round3(spanSeconds),
       },
@@ -149,6 +154,17 @@ export class CoverageObserver {
     };
     coverage.missing = missingFor(coverage, mysql);
     return coverage;
+  }
+
+  /**
+   * Log bytes per statement at full capture: its SQL plus, for each of its lines, what a line carries besides SQL
+   * (prefix, "duration: ... statement:"), averaged over every line of the input. Not the input's bytes over its
+   * statements: a thresholded log's bytes are mostly connection lines.
+   */
+  private bytesPerStatement(textBytes: number, lines: number): number {
+    if (this.statements === 0 || lines === 0) return 0;
+    const perLine = Math.max(0, textBytes - this.statementText) / lines;
+    return Math.round((this.statementText + perLine * this.statementLines) / this.statements);
   }
 
   private startLevel(): InputCoverage["loggedAtStart"] {

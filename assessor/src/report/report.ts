@@ -130,7 +130,10 @@ export interface InputCoverage {
   extendedProtocol: { parse: number; bind: number; execute: number };
   /** MySQL / MariaDB: which log this is. */
   mysqlLog?: "general" | "slow";
-  /** Measured from this input: statements, log bytes per statement, statements per second over its time span. */
+  /**
+   * Measured from this input: statements; log bytes per statement (its SQL plus, per line it takes, the average bytes
+   * a line carries besides SQL); statements per second over the input's time span.
+   */
   volume: { statements: number; bytesPerStatement: number; statementsPerSecond: number; spanSeconds: number };
   /** What this input cannot see, and the setting that would show it. Empty when complete. */
   missing: string[];
