@@ -7,6 +7,11 @@ export function count(n: number): string {
   return n.toLocaleString("en-US");
 }
 
+/** A count with its noun: plural(1, "session") is "1 session", plural(2, "session") "2 sessions". */
+export function plural(n: number, noun: string, pluralNoun = `${noun}s`): string {
+  return `${count(n)} ${n === 1 ? noun : pluralNoun}`;
+}
+
 export function pinRatioText(summary: { pinRatio: number; pinRatioRange: { min: number; max: number } }): string {
   const { min, max } = summary.pinRatioRange;
   return min === max ? percent(summary.pinRatio) : `${percent(min)}–${percent(max)}`;

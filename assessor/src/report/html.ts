@@ -1,5 +1,5 @@
 import { coverageLine, coverageSummary } from "./coverage-text.js";
-import { count, percent, pinRatioText, truncate } from "./format-numbers.js";
+import { count, percent, pinRatioText, plural, truncate } from "./format-numbers.js";
 import { barChart } from "./html/bar-chart.js";
 import { escapeHtml, span, usd, utcTime } from "./html/markup.js";
 import { SCRIPT, STYLE } from "./html/style.js";
@@ -114,7 +114,7 @@ function figuresSection(report: Report): string {
     .join("");
   const ambiguous =
     summary.ambiguousOnlySessions > 0
-      ? `<p class="note">${count(summary.ambiguousOnlySessions)} sessions are pinned only by rules the AWS documentation is ambiguous about; the lower pin ratio leaves them out.</p>`
+      ? `<p class="note">${plural(summary.ambiguousOnlySessions, "session")} ${summary.ambiguousOnlySessions === 1 ? "is" : "are"} pinned only by rules the AWS documentation is ambiguous about; the lower pin ratio leaves ${summary.ambiguousOnlySessions === 1 ? "it" : "them"} out.</p>`
       : "";
   return `<section id="figures"><div class="cards">${html}</div>${ambiguous}</section>`;
 }
@@ -203,7 +203,7 @@ function pinReasonsSection(report: Report): string {
       key: reason.rule,
       label: reason.rule,
       value: reason.count,
-      detail: `in ${count(reason.sessions)} session${reason.sessions === 1 ? "" : "s"}${reason.ambiguous ? " · ambiguous" : ""}`,
+      detail: `in ${plural(reason.sessions, "session")}${reason.ambiguous ? " · ambiguous" : ""}`,
       color: reason.ambiguous ? COLORS.ambiguous : COLORS.pinned,
     }));
   return `<section id="pin-reasons"><h2>Pin reasons by count</h2>

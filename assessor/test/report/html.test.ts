@@ -252,6 +252,14 @@ describe("renderHtml", () => {
     expect(html).toContain('<section id="pin-reasons"');
   });
 
+  it("counts in the singular when there is one", () => {
+    const html = renderHtml(report());
+    expect(html).toContain("1 session is pinned only by rules the AWS documentation is ambiguous about");
+    expect(html).toContain("in 1 session · ambiguous");
+    expect(html).toContain("in 2 sessions");
+    expect(html).not.toMatch(/\b1 (session|statement|connection)s\b/);
+  });
+
   it("escapes report text and never shows raw line samples", () => {
     const html = renderHtml(report());
     expect(html).not.toContain("<script>alert(1)</script>");
