@@ -1,10 +1,12 @@
 import { coverageLine, coverageSummary } from "./coverage-text.js";
 import { count, percent, pinRatioText, plural, truncate } from "./format-numbers.js";
+import { THRESHOLDS } from "../recommendation/recommend.js";
 import { barChart } from "./html/bar-chart.js";
-import { escapeHtml, span, usd, utcTime } from "./html/markup.js";
+import { escapeHtml, span, unitUsd, usd, utcTime } from "./html/markup.js";
 import { SCRIPT, STYLE } from "./html/style.js";
 import { terraformSnippet } from "./html/terraform.js";
 import { type Threshold, timeSeriesChart } from "./html/time-series-chart.js";
+import type { Recommendation } from "../recommendation/recommendation.js";
 import type { CostComparison, Report } from "./report.js";
 
 const COLORS = { client: "#0969da", database: "#1a7f37", pinned: "#cf222e", ambiguous: "#bf8700", limit: "#8250df" };
@@ -32,7 +34,7 @@ export function renderHtml(report: Report): string {
     pinReasonsSection(report),
     topStatementsSection(report),
     configFindingsSection(report),
-    costsSection(report.costs),
+    costsSection(report.costs, report.recommendation?.verdict),
     configurationSection(report),
     inputsSection(report),
   ];
@@ -96,11 +98,14 @@ function figuresSection(report: Report): string {
         replay.borrowWaits.count > 0 ? "bad" : "good",
       ],
     );
-    if (replay.baseline.maxConnections !== undefined) {
+    const { peakConcurrentSessions: peak, maxConnections } = replay.baseline;
+    if (maxConnections !== undefined) {
+      // Coloured by the threshold the verdict uses, so a peak that decided for a proxy is never shown as fine.
+      const pressure = peak > THRESHOLDS.connectionPressure * maxConnections;
       cards.push([
-        "Without a proxy: peak sessions vs max_connections",
-        `${count(replay.baseline.peakConcurrentSessions)} / ${count(replay.baseline.maxConnections)}`,
-        replay.baseline.exceeded ? "bad" : "good",
+        `Without a proxy: peak sessions vs max_connections (${percent(peak / maxConnections)}; pressure above ${THRESHOLDS.connectionPressure * 100}%)`,
+        `${count(peak)} / ${count(maxConnections)}`,
+        replay.baseline.exceeded ? "bad" : pressure ? "warn" : "good",
       ]);
     }
   }
@@ -251,20 +256,23 @@ function configFindingsSection(report: Report): string {
 <table><thead><tr><th>Severity</th><th>File</th><th>Finding</th><th>Fix</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 
-function costsSection(costs: CostComparison | undefined): string {
+/**
+ * The recommended option is the verdict's: the table highlights it, whatever is cheapest, so the two never disagree
+ * (a verdict that picks none, "not-enough-evidence", highlights nothing).
+ */
+function costsSection(costs: CostComparison | undefined, recommended: Recommendation["verdict"] | undefined): string {
   if (!costs) return "";
-  const cheapest = Math.min(...costs.options.map((option) => option.monthlyUsd));
   const rows = costs.options
     .map((option) => {
       const items = option.lineItems
         .map(
           (item) =>
-            `${escapeHtml(item.item)}: ${item.quantity.toLocaleString("en-US")} ${escapeHtml(item.unit)} × ${usd(item.unitUsd)} = ${usd(item.monthlyUsd)}`,
+            `${escapeHtml(item.item)}: ${count(item.quantity)} × ${unitUsd(item.unitUsd)} per ${escapeHtml(item.unit)} × ${count(costs.hoursPerMonth)} h = ${usd(item.monthlyUsd)}`,
         )
         .join("<br>");
       return (
-        `<tr${option.monthlyUsd === cheapest ? ' class="best"' : ""} data-option="${escapeHtml(option.option)}">` +
-        `<td>${escapeHtml(COST_OPTIONS[option.option])}</td><td class="num">${usd(option.monthlyUsd)}</td>` +
+        `<tr${option.option === recommended ? ' class="recommended"' : ""} data-option="${escapeHtml(option.option)}">` +
+        `<td>${escapeHtml(COST_OPTIONS[option.option])}${option.option === recommended ? ' <span class="tag recommended">recommended</span>' : ""}</td><td class="num">${usd(option.monthlyUsd)}</td>` +
         `<td>${escapeHtml(option.summary)}${items ? `<br><span class="note">${items}</span>` : ""}</td></tr>`
       );
     })

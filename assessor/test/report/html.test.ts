@@ -260,6 +260,54 @@ describe("renderHtml", () => {
     expect(html).not.toMatch(/\b1 (session|statement|connection)s\b/);
   });
 
+  it("shows unit prices with every digit, and highlights the option the verdict picked, not the cheapest", () => {
+    const costs: NonNullable<Report["costs"]> = {
+      currency: "USD",
+      hoursPerMonth: 730,
+      priceSource: { kind: "built-in", asOf: "2026-11-24", region: "us-east-1" },
+      options: [
+        {
+          option: "rds-proxy",
+          monthlyUsd: 21.9,
+          summary: "2 vCPU",
+          lineItems: [{ item: "RDS Proxy", quantity: 2, unit: "vCPU-hour", unitUsd: 0.015, monthlyUsd: 21.9 }],
+        },
+        {
+          option: "self-hosted-pooler",
+          monthlyUsd: 24.53,
+          summary: "pair",
+          lineItems: [{ item: "EC2 t4g.small", quantity: 2, unit: "instance-hour", unitUsd: 0.0168, monthlyUsd: 24.53 }],
+        },
+        { option: "no-proxy", monthlyUsd: 0, summary: "no change", lineItems: [] },
+      ],
+      notes: [],
+    };
+    const html = renderHtml(report({ recommendation, costs }));
+    expect(html).toContain("RDS Proxy: 2 × $0.015 per vCPU-hour × 730 h = $21.90");
+    expect(html).toContain("EC2 t4g.small: 2 × $0.0168 per instance-hour × 730 h = $24.53");
+    expect(html).not.toContain("$0.02");
+    const highlighted = [...html.matchAll(/<tr class="recommended" data-option="([^"]+)"/g)].map((m) => m[1]);
+    expect(highlighted).toEqual(["rds-proxy"]);
+    const noProxy = renderHtml(report({ recommendation: { ...recommendation, verdict: "no-proxy" }, costs }));
+    expect([...noProxy.matchAll(/<tr class="recommended" data-option="([^"]+)"/g)].map((m) => m[1])).toEqual([
+      "no-proxy",
+    ]);
+    expect(renderHtml(report({ costs }))).not.toContain('class="recommended"');
+    const undecided = renderHtml(report({ recommendation: { ...recommendation, verdict: "not-enough-evidence" }, costs }));
+    expect(undecided).not.toContain('class="recommended"');
+  });
+
+  it("colours peak sessions against max_connections by the verdict's pressure threshold", () => {
+    const card = (peak: number, exceeded = false) => {
+      const r = replay([peak], [1], [0]);
+      const html = renderHtml(report({ replay: { ...r, baseline: { peakConcurrentSessions: peak, maxConnections: 85, exceeded } } }));
+      return /<div class="card( \w+)?"><div class="value">\d+ \/ 85<\/div>/.exec(html)?.[1]?.trim();
+    };
+    expect(card(40)).toBe("good");
+    expect(card(69)).toBe("warn");
+    expect(card(90, true)).toBe("bad");
+  });
+
   it("escapes report text and never shows raw line samples", () => {
     const html = renderHtml(report());
     expect(html).not.toContain("<script>alert(1)</script>");

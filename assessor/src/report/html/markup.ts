@@ -24,6 +24,17 @@ export function span(ms: number): string {
   return `${(seconds / 86_400).toFixed(1)} days`;
 }
 
+/** Dollars and cents: "$21.90", "-$12.41". */
 export function usd(amount: number): string {
-  return `$${amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  return amount.toLocaleString("en-US", { style: "currency", currency: "USD" });
+}
+
+/** A unit price with every digit it has (up to 6 decimals): "$0.015", "$0.0168", never rounded to "$0.02". */
+export function unitUsd(amount: number): string {
+  return amount.toLocaleString("en-US", {
+    style: "currency",
+    currency: "USD",
+    minimumFractionDigits: 2,
+    maximumFractionDigits: 6,
+  });
 }

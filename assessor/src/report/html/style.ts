@@ -17,8 +17,9 @@ section>p.lead{margin:0 0 10px;color:var(--muted)}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin-top:16px}
 .card{border:1px solid var(--line);border-radius:6px;padding:10px 12px}
 .card .value{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums}
+.card .value small{display:block;font-size:13px;font-weight:400}
 .card .name{color:var(--muted);font-size:12px}
-.card.bad .value{color:var(--bad)}.card.good .value{color:var(--good)}
+.card.bad .value{color:var(--bad)}.card.warn .value{color:var(--warn)}.card.good .value{color:var(--good)}
 .legend{display:flex;flex-wrap:wrap;gap:16px;margin:4px 0;font-size:13px}
 .legend .key i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .legend .off-chart{color:var(--muted)}
@@ -45,7 +46,7 @@ details{margin-top:12px}details summary{cursor:pointer;font-weight:600;margin-bo
 .copyable{position:relative}
 .copyable pre{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:12px;overflow:auto;margin:0}
 .copyable button{position:absolute;top:6px;right:6px;font:12px inherit;padding:3px 10px;border:1px solid var(--line);border-radius:4px;background:#fff;cursor:pointer}
-.best td{font-weight:600}
+tr.recommended td{font-weight:600;background:#dafbe1}.tag.recommended{color:var(--good);border-color:var(--good)}
 footer{margin-top:40px;color:var(--muted);font-size:12px}
 @media print{.copyable button{display:none}main{padding:0}}
 `;
