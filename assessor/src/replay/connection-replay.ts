@@ -15,6 +15,11 @@ const BUCKET_MS = 1000;
 const MAX_POINTS = 10_000;
 const MAX_WAIT_PERIODS = 50;
 
+/** The database connections RDS Proxy may open: max_connections_percent of max_connections, at least one. */
+export function proxyConnectionLimit(maxConnections: number, maxConnectionsPercent: number): number {
+  return Math.max(1, Math.floor((maxConnections * maxConnectionsPercent) / 100));
+}
+
 /**
  * Replays the log's timeline as RDS Proxy would run it: an unpinned client holds a database connection only while a
  * transaction (or an autocommit statement) runs, a pinned client from the pin until it disconnects. The sweep runs
@@ -51,7 +56,7 @@ export class ConnectionReplay implements SessionTimelineListener {
 
   constructor(private readonly settings: ReplaySettings) {
     if (settings.maxConnections !== undefined) {
-      this.limit = Math.max(1, Math.floor((settings.maxConnections * settings.maxConnectionsPercent) / 100));
+      this.limit = proxyConnectionLimit(settings.maxConnections, settings.maxConnectionsPercent);
     }
   }
 

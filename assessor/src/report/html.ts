@@ -1,6 +1,7 @@
 import { coverageLine, coverageSummary } from "./coverage-text.js";
 import { count, percent, pinRatioText, plural, truncate } from "./format-numbers.js";
 import { THRESHOLDS } from "../recommendation/recommend.js";
+import { proxyConnectionLimit } from "../replay/connection-replay.js";
 import { barChart } from "./html/bar-chart.js";
 import { escapeHtml, span, unitUsd, usd, utcTime } from "./html/markup.js";
 import { SCRIPT, STYLE } from "./html/style.js";
@@ -127,17 +128,6 @@ function figuresSection(report: Report): string {
 function connectionsSection(report: Report): string {
   const replay = report.replay;
   if (!replay) return "";
-  const thresholds: Threshold[] = [];
-  if (replay.proxyConnectionLimit !== undefined) {
-    thresholds.push({
-      label: `proxy limit (${replay.maxConnectionsPercent}% of max_connections)`,
-      value: replay.proxyConnectionLimit,
-      color: COLORS.limit,
-    });
-  }
-  if (replay.maxConnections !== undefined) {
-    thresholds.push({ label: "max_connections", value: replay.maxConnections, color: COLORS.pinned });
-  }
   const chart = timeSeriesChart({
     id: "chart-connections",
     title: "Client connections and database connections needed over time",
@@ -153,12 +143,31 @@ function connectionsSection(report: Report): string {
         fill: true,
       },
     ],
-    thresholds,
+    thresholds: connectionLimits(report),
   });
   return `<section id="connections"><h2>Client connections vs database connections</h2>
-<p class="lead">What a transaction-pooling proxy would have needed, replayed from the log, per ${replay.bucketSeconds} s (maximum in each bucket, UTC).
+<p class="lead">What a transaction-pooling proxy would have needed, replayed from the log.
 p99: ${count(replay.p99.clientConnections)} client, ${count(replay.p99.databaseConnections)} database connections.</p>
 ${chart}${replay.notes.map((note) => `<p class="note">${escapeHtml(note)}</p>`).join("")}${borrowWaits(report)}</section>`;
+}
+
+/**
+ * max_connections and the proxy's limit at the recommended max_connections_percent (the replay's percent when there is
+ * no recommendation); one line when the two are equal.
+ */
+function connectionLimits(report: Report): Threshold[] {
+  const maxConnections = report.recommendation?.target.max_connections ?? report.replay?.maxConnections;
+  if (maxConnections === undefined) return [];
+  const percent =
+    report.recommendation?.connection_pool_config.max_connections_percent ?? report.replay?.maxConnectionsPercent ?? 100;
+  const limit = proxyConnectionLimit(maxConnections, percent);
+  if (limit === maxConnections) {
+    return [{ label: `max_connections = proxy limit (${percent}%)`, value: maxConnections, color: COLORS.pinned }];
+  }
+  return [
+    { label: "max_connections", value: maxConnections, color: COLORS.pinned },
+    { label: `proxy limit (${percent}% of max_connections)`, value: limit, color: COLORS.limit },
+  ];
 }
 
 function borrowWaits(report: Report): string {
@@ -225,7 +234,7 @@ function topStatementsSection(report: Report): string {
       const ambiguous = reason?.ambiguous ? ` <span class="tag ambiguous">ambiguous</span>` : "";
       return (
         `<tr data-fingerprint="${escapeHtml(statement.fingerprint)}"><td><code>${escapeHtml(truncate(statement.statement, 400))}</code></td>` +
-        `<td><code>${escapeHtml(statement.rule)}</code>${ambiguous}${reason ? `<br><span class="note">${escapeHtml(reason.title)}</span>` : ""}</td>` +
+        `<td><code class="rule-id">${escapeHtml(statement.rule)}</code>${ambiguous}${reason ? `<br><span class="note">${escapeHtml(reason.title)}</span>` : ""}</td>` +
         `<td>${escapeHtml(reason?.remediation ?? "")}</td>` +
         `<td class="num">${count(statement.count)}</td><td class="num">${count(statement.sessions)}</td></tr>`
       );
@@ -293,7 +302,7 @@ function configurationSection(report: Report): string {
   const remediations = recommendation.remediations
     .map(
       (step, index) =>
-        `<tr><td class="num">${index + 1}</td><td><code>${escapeHtml(step.rule)}</code></td><td>${escapeHtml(step.action)}</td>` +
+        `<tr><td class="num">${index + 1}</td><td><code class="rule-id">${escapeHtml(step.rule)}</code></td><td>${escapeHtml(step.action)}</td>` +
         `<td class="num">${count(step.sessions_affected)}</td><td class="num">${percent(step.pin_ratio_after)}</td></tr>`,
     )
     .join("");

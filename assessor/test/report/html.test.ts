@@ -216,7 +216,7 @@ describe("renderHtml", () => {
     expect(readSeries(html, "chart-pinned", "pinnedConnections")).toEqual([0, 1, 3, 1, 0]);
     expect(html).toContain("waits shorter than 1 ms are not seen");
     // max_connections 5000 would flatten a chart that peaks at 9: it is named, not drawn.
-    expect(html).toContain("max_connections 5,000 (far above the data, not drawn)");
+    expect(html).toContain("max_connections = proxy limit (100%) 5,000 (far above the data, not drawn)");
     expect(html).not.toContain('data-threshold="5000"');
   });
 
@@ -228,7 +228,42 @@ describe("renderHtml", () => {
     const values = readSeries(html, "chart-connections", "clientConnections");
     expect(values).toHaveLength(Math.ceil(5000 / group));
     expect(Math.max(...values)).toBe(77);
-    expect(html).toContain(`Each point is the maximum of ${group} buckets.`);
+    expect(group).toBe(15);
+    expect(html).toContain("Each step is the maximum over 15 s (15 buckets of 1 s); times in UTC.");
+  });
+
+  it("keeps a chart of days of log to a few hundred round-width steps", () => {
+    // Three days: the replay widened its buckets to 26 s (10,000 points at most); six hours: 3 s buckets.
+    for (const [bucketSeconds, buckets, step] of [
+      [26, 9970, "598 s (23 buckets of 26 s)"],
+      [3, 7200, "1 min (20 buckets of 3 s)"],
+      [1, 3600, "10 s (10 buckets of 1 s)"],
+    ] as const) {
+      const clients = Array.from({ length: buckets }, (_, i) => (i === 1234 ? 500 : 20 + (i % 37)));
+      const html = renderHtml(report({ replay: { ...replay(clients, clients, clients), bucketSeconds } }));
+      const points = readSeries(html, "chart-connections", "clientConnections");
+      expect(points.length).toBeLessThanOrEqual(440);
+      expect(points.length).toBeGreaterThan(150);
+      expect(Math.max(...points)).toBe(500);
+      expect(html).toContain(`Each step is the maximum over ${step}`);
+      const svg = /<svg class="chart" id="chart-connections"[\s\S]*?<\/svg>/.exec(html)![0];
+      expect(svg.length).toBeLessThan(40_000);
+    }
+  });
+
+  it("draws the proxy limit at the recommended max_connections_percent, and one line when it equals max_connections", () => {
+    const r = { ...replay([10, 60, 70], [5, 10, 16], [0, 1, 2]), maxConnections: 85, proxyConnectionLimit: 85 };
+    const limits = (html: string) =>
+      [...html.matchAll(/data-threshold="(\d+)"\/><text[^>]*>([^<]+)<\/text>/g)].map((m) => [Number(m[1]), m[2]]);
+    const at90 = renderHtml(
+      report({ replay: r, recommendation: { ...recommendation, target: { aurora: false, max_connections: 85 } } }),
+    );
+    expect(limits(at90)).toEqual([
+      [85, "max_connections 85"],
+      [76, "proxy limit (90% of max_connections) 76"],
+    ]);
+    const at100 = renderHtml(report({ replay: r }));
+    expect(limits(at100)).toEqual([[85, "max_connections = proxy limit (100%) 85"]]);
   });
 
   it("sizes pin reason bars by count", () => {

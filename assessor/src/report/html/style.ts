@@ -39,6 +39,8 @@ th{background:var(--soft);font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
 td code{word-break:break-word}
+/* A rule id is one word: its column grows to fit it rather than break "any.statement_over_16kb" in two. */
+code.rule-id{white-space:nowrap;word-break:keep-all}
 table.statements td:nth-child(1){width:34%}table.statements td:nth-child(2){width:18%}
 details{margin-top:12px}details summary{cursor:pointer;font-weight:600;margin-bottom:6px}
 .tag{display:inline-block;border-radius:10px;padding:0 7px;font-size:11px;font-weight:600;border:1px solid}

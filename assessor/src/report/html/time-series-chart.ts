@@ -29,12 +29,18 @@ export interface TimeSeriesChart {
 const WIDTH = 960;
 const HEIGHT = 260;
 const MARGIN = { top: 14, right: 12, bottom: 28, left: 52 };
-/** One point per pixel at most: longer series are cut into groups and each group drawn at its maximum. */
-const MAX_POINTS = WIDTH - MARGIN.left - MARGIN.right;
+/**
+ * Points per chart at most (one per two pixels of plot): a longer series is cut into groups of buckets, each drawn at
+ * its maximum, so the SVG stays the same size for 4 seconds or 3 days of log and a one-second peak still shows.
+ */
+const MAX_POINTS = 440;
+/** Group widths that read as time ("1 min", "15 min"): used whenever they are whole multiples of the report's buckets. */
+const ROUND_STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400];
 /** A threshold far above the data would flatten it: beyond this factor it is named below the chart instead. */
 const THRESHOLD_HEADROOM = 1.6;
 
-const TICK_STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400];
+/** Vertical distance between two stacked threshold labels (11 px bold text and a gap). */
+const LABEL_LINE_HEIGHT = 14;
 
 /**
  * A step chart of per-bucket maxima (each bucket is drawn flat over its width), inline SVG with no script. The
@@ -43,7 +49,7 @@ const TICK_STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7
 export function timeSeriesChart(chart: TimeSeriesChart): string {
   const buckets = Math.max(0, ...chart.series.map((series) => series.values.length));
   if (buckets === 0) return "";
-  const group = Math.ceil(buckets / MAX_POINTS);
+  const group = bucketsPerPoint(buckets, chart.bucketSeconds);
   const grouped = chart.series.map((series) => ({ ...series, values: groupMax(series.values, group) }));
   const points = Math.ceil(buckets / group);
   const dataMax = Math.max(0, ...grouped.flatMap((series) => series.values));
@@ -84,11 +90,17 @@ export function timeSeriesChart(chart: TimeSeriesChart): string {
         `<title>${escapeHtml(series.label)}</title></path>`,
     );
   }
-  for (const threshold of shown) {
+  const byHeight = [...shown].sort((a, b) => b.value - a.value);
+  const baselines = labelBaselines(
+    byHeight.map((t) => y(t.value)),
+    top,
+    bottom,
+  );
+  for (const [index, threshold] of byHeight.entries()) {
     out.push(
       `<line class="threshold" x1="${left}" x2="${right}" y1="${px(y(threshold.value))}" y2="${px(y(threshold.value))}" ` +
         `stroke="${threshold.color}" data-threshold="${threshold.value}"/>` +
-        `<text class="threshold-label" x="${right - 4}" y="${px(y(threshold.value) - 4)}" text-anchor="end" ` +
+        `<text class="threshold-label" x="${right - 4}" y="${px(baselines[index]!)}" text-anchor="end" ` +
         `fill="${threshold.color}">${escapeHtml(threshold.label)} ${threshold.value.toLocaleString("en-US")}</text>`,
     );
   }
@@ -104,8 +116,46 @@ export function timeSeriesChart(chart: TimeSeriesChart): string {
           `<span class="key off-chart"><i style="background:${t.color}"></i>${escapeHtml(t.label)} ${t.value.toLocaleString("en-US")} (far above the data, not drawn)</span>`,
       ),
     );
-  const note = group > 1 ? `<p class="note">Each point is the maximum of ${group} buckets.</p>` : "";
+  const pointSeconds = group * chart.bucketSeconds;
+  const grouping = group > 1 ? ` (${group} buckets of ${duration(chart.bucketSeconds)})` : "";
+  const note = `<p class="note">Each step is the maximum over ${duration(pointSeconds)}${grouping}; times in UTC.</p>`;
   return `<div class="legend">${legend.join("")}</div>${out.join("")}${note}`;
+}
+
+/**
+ * Baselines for the threshold labels, one per line (given top to bottom): each just above its line, but at least a
+ * text line below the label before it, so close limits (85 and 76) get labels one under the other, never on top of
+ * each other; the stack is pushed up where it would run off the bottom of the plot.
+ */
+function labelBaselines(lineYs: readonly number[], top: number, bottom: number): number[] {
+  const baselines: number[] = [];
+  for (const lineY of lineYs) {
+    const previous = baselines.at(-1);
+    baselines.push(Math.max(lineY - 4, top - 3, previous === undefined ? 0 : previous + LABEL_LINE_HEIGHT));
+  }
+  for (let i = baselines.length - 1; i >= 0; i--) {
+    const limit = i === baselines.length - 1 ? bottom - 4 : baselines[i + 1]! - LABEL_LINE_HEIGHT;
+    baselines[i] = Math.min(baselines[i]!, limit);
+  }
+  return baselines;
+}
+
+/**
+ * Buckets per drawn point: the smallest round time step that keeps the chart within MAX_POINTS, unless the report's
+ * buckets (widened for a long log) only divide a step so coarse that the chart would lose detail; then the smallest group.
+ */
+function bucketsPerPoint(buckets: number, bucketSeconds: number): number {
+  const needed = (buckets / MAX_POINTS) * bucketSeconds;
+  const round = ROUND_STEPS_S.find((step) => step >= needed && step % bucketSeconds === 0 && step <= 2.5 * needed);
+  return round === undefined ? Math.max(1, Math.ceil(buckets / MAX_POINTS)) : round / bucketSeconds;
+}
+
+/** A step width in words, never rounded: "30 s", "1 min", "598 s", "2 h", "81.5 min". */
+function duration(seconds: number): string {
+  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} min`;
+  if (seconds < 3600) return `${seconds} s`;
+  return `${(seconds / 60).toFixed(1)} min`;
 }
 
 function groupMax(values: readonly number[], group: number): number[] {
@@ -131,7 +181,7 @@ function timeTicks(
   bottom: number,
 ): string[] {
   const totalSeconds = secondsPerPoint * points;
-  const step = TICK_STEPS_S.find((s) => totalSeconds / s <= 8) ?? Math.ceil(totalSeconds / 8 / 86_400) * 86_400;
+  const step = ROUND_STEPS_S.find((s) => totalSeconds / s <= 8) ?? Math.ceil(totalSeconds / 8 / 86_400) * 86_400;
   const first = Math.ceil(startMs / 1000 / step) * step;
   const withDate = totalSeconds > 86_400;
   const out: string[] = [];
