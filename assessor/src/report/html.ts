@@ -34,6 +34,7 @@ export function renderHtml(report: Report): string {
     pinnedSection(report),
     pinReasonsSection(report),
     topStatementsSection(report),
+    trialSection(report),
     configFindingsSection(report),
     costsSection(report.costs, report.recommendation?.verdict),
     configurationSection(report),
@@ -244,6 +245,46 @@ function topStatementsSection(report: Report): string {
 <p class="lead">Normalized: literals are replaced, so no customer data is shown.</p>
 <table class="statements"><thead><tr><th>Statement</th><th>Rule</th><th>Fix</th><th class="num">Count</th><th class="num">Sessions</th></tr></thead>
 <tbody>${rows}</tbody></table></section>`;
+}
+
+const NOT_INSPECTED = {
+  do_block: "DO blocks",
+  call: "CALL of a procedure",
+  function_call: "FunctionCall messages (functions outside the rulebook's list)",
+} as const;
+
+/** What only the trial proxy sees on the wire: connections it refused, and code it could not see into. */
+function trialSection(report: Report): string {
+  const trial = report.trial;
+  if (!trial) return "";
+  const examples = (list: readonly string[]) =>
+    list.map((example) => `<code>${escapeHtml(truncate(example, 200))}</code>`).join("<br>");
+  const refused = trial.refusedConnections
+    .map(
+      (r) =>
+        `<tr><td><code class="rule-id">${escapeHtml(r.reason)}</code><br><span class="note">${escapeHtml(r.message)}</span></td>` +
+        `<td class="num">${count(r.count)}</td><td>${examples(r.examples)}</td></tr>`,
+    )
+    .join("");
+  const kinds = trial.notInspected.kinds
+    .map(
+      (k) =>
+        `<tr><td><code class="rule-id">${escapeHtml(k.kind)}</code><br><span class="note">${escapeHtml(NOT_INSPECTED[k.kind])}</span></td>` +
+        `<td class="num">${count(k.statements)}</td><td class="num">${count(k.sessions)}</td><td>${examples(k.examples)}</td></tr>`,
+    )
+    .join("");
+  const refusedPart = refused
+    ? `<h3>Connections refused</h3><p class="lead">Refused before login, as RDS Proxy refuses them: the clients must change before they can use the proxy.</p>
+<table><thead><tr><th>Reason</th><th class="num">Connections</th><th>What the clients sent</th></tr></thead><tbody>${refused}</tbody></table>`
+    : "";
+  const { statements, sessions } = trial.notInspected;
+  const kindsPart = kinds
+    ? `<h3>Not inspected</h3><p class="lead">${plural(statements, "statement")} in ${plural(sessions, "session")} ran code the rulebook cannot see into. RDS Proxy does not inspect functions or procedures either: session state they change does not pin, so it would be shared with the next client.</p>
+<table><thead><tr><th>Kind</th><th class="num">Statements</th><th class="num">Sessions</th><th>Examples</th></tr></thead><tbody>${kinds}</tbody></table>`
+    : "";
+  const body = refusedPart || kindsPart ? `${refusedPart}${kindsPart}` : `<p class="lead">No connection was refused and every statement was inspected.</p>`;
+  return `<section id="trial"><h2>Seen only by the trial proxy</h2>
+${body}</section>`;
 }
 
 function configFindingsSection(report: Report): string {

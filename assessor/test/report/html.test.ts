@@ -343,6 +343,35 @@ describe("renderHtml", () => {
     expect(card(90, true)).toBe("bad");
   });
 
+  it("shows what only the trial proxy saw: refused connections and code it could not see into", () => {
+    const trial: NonNullable<Report["trial"]> = {
+      refusedConnections: [
+        {
+          reason: "startup_options",
+          message: "RDS Proxy does not support the options startup parameter",
+          count: 3,
+          examples: ["-c search_path=app"],
+        },
+      ],
+      notInspected: {
+        statements: 1,
+        sessions: 1,
+        kinds: [{ kind: "do_block", statements: 1, sessions: 1, examples: ["DO $$ BEGIN PERFORM set_config($1, $2, false); END $$"] }],
+      },
+    };
+    const html = renderHtml(report({ source: "trial-proxy", trial }));
+    const section = /<section id="trial">[\s\S]*?<\/section>/.exec(html)![0];
+    expect(section).toContain("Connections refused");
+    expect(section).toContain("-c search_path=app");
+    expect(section).toMatch(/<td class="num">3<\/td>/);
+    expect(section).toContain("1 statement in 1 session ran code the rulebook cannot see into");
+    expect(section).toContain("DO $$ BEGIN PERFORM set_config($1, $2, false); END $$");
+    expect(html.indexOf('<section id="trial"')).toBeGreaterThan(html.indexOf('<section id="top-statements"'));
+    const quiet = renderHtml(report({ source: "trial-proxy", trial: { refusedConnections: [], notInspected: { statements: 0, sessions: 0, kinds: [] } } }));
+    expect(quiet).toContain("No connection was refused and every statement was inspected.");
+    expect(renderHtml(report())).not.toContain('<section id="trial"');
+  });
+
   it("escapes report text and never shows raw line samples", () => {
     const html = renderHtml(report());
     expect(html).not.toContain("<script>alert(1)</script>");
