@@ -10,6 +10,7 @@ export type { FormatId } from "./formats/log-format.js";
 export { InputError } from "./input/input-error.js";
 export { bufferInput, fileInput, type LogInput } from "./input/log-input.js";
 export type * from "./report/report.js";
+export { renderHtml } from "./report/html.js";
 export { renderMarkdown } from "./report/markdown.js";
 export { p99 } from "./replay/series.js";
 export { renderText } from "./report/text.js";

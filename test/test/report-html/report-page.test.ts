@@ -1,48 +1,27 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Report } from "@proxyfit/assessor";
-import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { type Chromium, inPage, launchChromium } from "../../src/browser/chromium.js";
 import { type TestServer, TOKEN, startTestServer } from "../server/api-client.js";
 import { produceRealLogs, type RealLogs } from "../server/real-logs.js";
 
-/** Debian's chromium (apt-get install chromium); the test installs nothing itself. */
-const CHROMIUM = "/usr/bin/chromium";
 const SCREENSHOT_DIR = new URL("../../test-output/report-html/", import.meta.url).pathname;
 
 let logs: RealLogs;
 let api: TestServer;
-let browser: BrowserContext;
-let profileDir: string;
+let chromium: Chromium;
 
 beforeAll(async () => {
+  chromium = await launchChromium({ extraHTTPHeaders: { authorization: `Bearer ${TOKEN}` } });
   logs = await produceRealLogs(["web-traffic"]);
   api = await startTestServer();
-  profileDir = await mkdtemp(join(tmpdir(), "proxyfit-chromium-"));
-  browser = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1200, height: 900 },
-    extraHTTPHeaders: { authorization: `Bearer ${TOKEN}` },
-  });
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await chromium?.close();
   await api?.stop();
   await logs?.remove();
-  if (profileDir) await rm(profileDir, { recursive: true, force: true });
 });
 
 /** The little of the browser's DOM the in-page readers below use (this package compiles without the DOM library). */
@@ -77,11 +56,6 @@ function readBars(chartId: string): Array<[string, number]> {
   });
 }
 
-/** A function and its arguments as source text for page.evaluate: the test runner's own transforms stay out. */
-function inPage(fn: (...args: string[]) => unknown, ...args: string[]): string {
-  return `(${fn.toString()})(${args.map((arg) => JSON.stringify(arg)).join(", ")})`;
-}
-
 function groupMax(values: number[], group: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < values.length; i += group) out.push(Math.max(...values.slice(i, i + group)));
@@ -101,7 +75,7 @@ it("shows the report of a real workload in Chromium: verdict first, charts holdi
   expect(report.replay, "the assessor replays connections").toBeDefined();
   const replay = report.replay!;
 
-  const page = await browser.newPage();
+  const page = await chromium.context.newPage();
   const requests: string[] = [];
   const errors: string[] = [];
   page.on("request", (request) => requests.push(request.url()));
