@@ -105,8 +105,8 @@ function figuresSection(report: Report): string {
       // Coloured by the threshold the verdict uses, so a peak that decided for a proxy is never shown as fine.
       const pressure = peak > THRESHOLDS.connectionPressure * maxConnections;
       cards.push([
-        `Without a proxy: peak sessions vs max_connections (${percent(peak / maxConnections)}; pressure above ${THRESHOLDS.connectionPressure * 100}%)`,
-        `${count(peak)} / ${count(maxConnections)}`,
+        "Without a proxy: peak sessions / max_connections",
+        `${count(peak)} / ${count(maxConnections)} <small>(${percent(peak / maxConnections)}; pressure above ${THRESHOLDS.connectionPressure * 100}%)</small>`,
         replay.baseline.exceeded ? "bad" : pressure ? "warn" : "good",
       ]);
     }

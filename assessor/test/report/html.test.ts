@@ -336,9 +336,12 @@ describe("renderHtml", () => {
     const card = (peak: number, exceeded = false) => {
       const r = replay([peak], [1], [0]);
       const html = renderHtml(report({ replay: { ...r, baseline: { peakConcurrentSessions: peak, maxConnections: 85, exceeded } } }));
-      return /<div class="card( \w+)?"><div class="value">\d+ \/ 85<\/div>/.exec(html)?.[1]?.trim();
+      return /<div class="card( \w+)?"><div class="value">\d+ \/ 85 <small>/.exec(html)?.[1]?.trim();
     };
     expect(card(40)).toBe("good");
+    const r = replay([69], [1], [0]);
+    const html = renderHtml(report({ replay: { ...r, baseline: { peakConcurrentSessions: 69, maxConnections: 85, exceeded: false } } }));
+    expect(html).toContain("69 / 85 <small>(81.2%; pressure above 80%)</small>");
     expect(card(69)).toBe("warn");
     expect(card(90, true)).toBe("bad");
   });
