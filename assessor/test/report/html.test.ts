@@ -238,6 +238,7 @@ describe("renderHtml", () => {
       [26, 9970, "598 s (23 buckets of 26 s)"],
       [3, 7200, "1 min (20 buckets of 3 s)"],
       [1, 3600, "10 s (10 buckets of 1 s)"],
+      [1599, 9997, "10.2 h (23 buckets of 1,599 s)"],
     ] as const) {
       const clients = Array.from({ length: buckets }, (_, i) => (i === 1234 ? 500 : 20 + (i % 37)));
       const html = renderHtml(report({ replay: { ...replay(clients, clients, clients), bucketSeconds } }));

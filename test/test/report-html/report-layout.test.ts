@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { assess, fileInput, type Report, renderHtml } from "@proxyfit/assessor";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Chromium, inPage, launchChromium } from "../../src/browser/chromium.js";
+import { realLog } from "../../src/corpus.js";
 import { seededRandom } from "../../src/workload/seeded-random.js";
 
 const SAMPLES = new URL("../../../samples/", import.meta.url).pathname;
@@ -223,6 +224,14 @@ describe("the HTML report laid out by Chromium: no label on another, none cut of
       }
     }
   });
+
+  // Real logs of longer spans: 22 minutes of a mixed workload, and six lines spread over 185 days.
+  for (const log of ["other/quellog/comprehensive/csvlog.csv", "pgbadger/weeknumber.log"]) {
+    it(`for the real log ${log}`, async () => {
+      const report = await assess([await fileInput(realLog(log))], { instanceClass: "db.t3.micro" });
+      await checkLayout(`real-${log.replaceAll("/", "-")}`, report);
+    });
+  }
 
   for (const [name, build] of [
     ["limit-equals-max-connections", () => variant({ maxConnections: 85, percent: 100 })],

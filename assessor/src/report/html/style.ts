@@ -17,7 +17,7 @@ section>p.lead{margin:0 0 10px;color:var(--muted)}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px;margin-top:16px}
 .card{border:1px solid var(--line);border-radius:6px;padding:10px 12px}
 .card .value{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums}
-.card .value small{display:block;font-size:13px;font-weight:400}
+.card .value small{display:block;font-size:13px;font-weight:400;color:var(--muted)}
 .card .name{color:var(--muted);font-size:12px}
 .card.bad .value{color:var(--bad)}.card.warn .value{color:var(--warn)}.card.good .value{color:var(--good)}
 .legend{display:flex;flex-wrap:wrap;gap:16px;margin:4px 0;font-size:13px}

@@ -150,12 +150,12 @@ function bucketsPerPoint(buckets: number, bucketSeconds: number): number {
   return round === undefined ? Math.max(1, Math.ceil(buckets / MAX_POINTS)) : round / bucketSeconds;
 }
 
-/** A step width in words, never rounded: "30 s", "1 min", "598 s", "2 h", "81.5 min". */
+/** A step width in words, exact below an hour: "30 s", "1 min", "598 s", "2 h", "10.2 h". */
 function duration(seconds: number): string {
   if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600} h`;
   if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} min`;
-  if (seconds < 3600) return `${seconds} s`;
-  return `${(seconds / 60).toFixed(1)} min`;
+  if (seconds < 3600) return `${seconds.toLocaleString("en-US")} s`;
+  return `${(seconds / 3600).toFixed(1)} h`;
 }
 
 function groupMax(values: readonly number[], group: number): number[] {
