@@ -120,6 +120,28 @@ const recommendation: Recommendation = {
   },
 };
 
+const costs: NonNullable<Report["costs"]> = {
+  currency: "USD",
+  hoursPerMonth: 730,
+  priceSource: { kind: "built-in", asOf: "2026-11-24", region: "us-east-1" },
+  options: [
+    {
+      option: "rds-proxy",
+      monthlyUsd: 21.9,
+      summary: "2 vCPU",
+      lineItems: [{ item: "RDS Proxy", quantity: 2, unit: "vCPU-hour", unitUsd: 0.015, monthlyUsd: 21.9 }],
+    },
+    {
+      option: "self-hosted-pooler",
+      monthlyUsd: 24.53,
+      summary: "pair",
+      lineItems: [{ item: "EC2 t4g.small", quantity: 2, unit: "instance-hour", unitUsd: 0.0168, monthlyUsd: 24.53 }],
+    },
+    { option: "no-proxy", monthlyUsd: 0, summary: "no change", lineItems: [] },
+  ],
+  notes: [],
+};
+
 function replay(clients: number[], database: number[], pinned: number[]): NonNullable<Report["replay"]> {
   return {
     bucketSeconds: 1,
@@ -171,21 +193,7 @@ describe("renderHtml", () => {
             fix: "prepareThreshold=0",
           },
         ],
-        costs: {
-          currency: "USD",
-          hoursPerMonth: 730,
-          priceSource: { kind: "built-in", asOf: "2026-11-01", region: "us-east-1" },
-          options: [
-            {
-              option: "rds-proxy",
-              monthlyUsd: 21.9,
-              summary: "2 vCPU target",
-              lineItems: [{ item: "RDS Proxy", quantity: 1460, unit: "vCPU-hours", unitUsd: 0.015, monthlyUsd: 21.9 }],
-            },
-            { option: "no-proxy", monthlyUsd: 0, summary: "nothing to run", lineItems: [] },
-          ],
-          notes: ["self-hosted pooler: no EC2 price for the region"],
-        },
+        costs: { ...costs, notes: ["self-hosted pooler: no EC2 price for the region"] },
       }),
     );
     const order = [
@@ -297,27 +305,6 @@ describe("renderHtml", () => {
   });
 
   it("shows unit prices with every digit, and highlights the option the verdict picked, not the cheapest", () => {
-    const costs: NonNullable<Report["costs"]> = {
-      currency: "USD",
-      hoursPerMonth: 730,
-      priceSource: { kind: "built-in", asOf: "2026-11-24", region: "us-east-1" },
-      options: [
-        {
-          option: "rds-proxy",
-          monthlyUsd: 21.9,
-          summary: "2 vCPU",
-          lineItems: [{ item: "RDS Proxy", quantity: 2, unit: "vCPU-hour", unitUsd: 0.015, monthlyUsd: 21.9 }],
-        },
-        {
-          option: "self-hosted-pooler",
-          monthlyUsd: 24.53,
-          summary: "pair",
-          lineItems: [{ item: "EC2 t4g.small", quantity: 2, unit: "instance-hour", unitUsd: 0.0168, monthlyUsd: 24.53 }],
-        },
-        { option: "no-proxy", monthlyUsd: 0, summary: "no change", lineItems: [] },
-      ],
-      notes: [],
-    };
     const html = renderHtml(report({ recommendation, costs }));
     expect(html).toContain("RDS Proxy: 2 × $0.015 per vCPU-hour × 730 h = $21.90");
     expect(html).toContain("EC2 t4g.small: 2 × $0.0168 per instance-hour × 730 h = $24.53");
