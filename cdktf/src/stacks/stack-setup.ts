@@ -25,9 +25,11 @@ export function setUpStack(stack: TerraformStack, stackName: string, config: Dep
 }
 
 /**
- * The provider constraint of a stack, replacing the bindings' exact pin: any 5.x or 6.x release, raised to the release
- * that introduced an argument the stack sets (see AWS_PROVIDER_ARGUMENTS).
+ * The provider requirement of a stack, replacing the bindings' exact pin: any 5.x or 6.x release, raised to the release
+ * that introduced an argument the stack sets (see AWS_PROVIDER_ARGUMENTS). The source is the full address, which
+ * CDK Terrain's bindings write and cdktf's shorten to "aws", so that both flavours synthesize the same requirement.
  */
 export function constrainAwsProvider(stack: TerraformStack, usedArguments: readonly AwsProviderArgument[]): void {
+  stack.addOverride("terraform.required_providers.aws.source", "hashicorp/aws");
   stack.addOverride("terraform.required_providers.aws.version", awsProviderConstraint(usedArguments));
 }
