@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, test } from "vitest";
-import { failureOf, offlineTerraform } from "./offline-terraform.js";
+import { offlineTerraform } from "./offline-terraform.js";
 import { SAMPLES, type SampleName, samplePath } from "./synth-samples.js";
+import { fitToMirror } from "./terraform-checks.js";
 
 /**
  * What CI runs: `npx cdktf synth` on every sample, offline, through the app in cdktf.json; then, where a Terraform
@@ -103,20 +104,9 @@ describe("terraform init and validate, offline, of every synthesized stack", SLO
     if (document.terraform.backend.local) expect(document.terraform.backend.local.path).toBe(`../../../terraform.${stack}.tfstate`);
     writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(document));
     // The S3 backend would need credentials; the local one is checked above for being relative.
-    const init = () => terraform.run(["init", "-backend=false", "-input=false", "-no-color"], dir);
-
-    const needs6 = document.terraform.required_providers.aws.version.startsWith(">= 6.");
-    if (needs6 && !terraform.providerVersion.startsWith("6.")) {
-      const refused = await failureOf(init());
-      expect(refused?.stderr).toMatch(/no available releases match the given constraints >= 6\.15\.0,\s+< 7\.0\.0/);
-      for (const proxy of Object.values(document.resource.aws_db_proxy) as Array<Record<string, unknown>>) {
-        delete proxy.default_auth_scheme;
-        proxy.auth = [{ auth_scheme: "SECRETS", iam_auth: "REQUIRED", secret_arn: "arn:aws:secretsmanager:us-west-2:111122223333:secret:x" }];
-      }
-      document.terraform.required_providers.aws.version = terraform.providerVersion;
-      writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(document));
-    }
-    await init();
+    const initArgs = ["-backend=false", "-input=false", "-no-color"];
+    await fitToMirror(terraform, dir, initArgs);
+    await terraform.run(["init", ...initArgs], dir);
     const { stdout } = await terraform.run(["validate", "-json"], dir);
     const result = JSON.parse(stdout);
     expect(result.diagnostics, JSON.stringify(result.diagnostics, null, 2)).toEqual([]);

@@ -13,7 +13,8 @@ export interface TerraformModule {
   files: Record<string, string>;
 }
 
-type TerraformJson = {
+/** A stack as cdktf synthesizes it (cdk.tf.json), as far as the conversion reads it. */
+export type TerraformJson = {
   terraform: { required_providers: Record<string, { source: string; version: string }> };
   data?: Record<string, Record<string, Record<string, unknown>>>;
   resource?: Record<string, Record<string, Record<string, unknown>>>;
@@ -130,7 +131,7 @@ function renderVariable(variable: ModuleVariable): string {
  * cdktf's logical ids (`rds-proxy_security-group_829B423B`) as names people read, as terraform-aws-modules name them:
  * `this` for the only resource of its type, otherwise the construct's own id (`from_application_0`).
  */
-function readableNames(document: TerraformJson): (text: string) => string {
+export function readableNames(document: TerraformJson): (text: string) => string {
   const renames: Array<[string, string]> = [];
   for (const kind of ["data", "resource"] as const) {
     for (const [type, byId] of Object.entries(document[kind] ?? {})) {
