@@ -11,7 +11,14 @@ const subcommands = {
       return (await import("@proxyfit/assessor/cli")).runAssess;
     },
   },
-  serve: { about: "run the assessor as an HTTP service", load: () => import("@proxyfit/assessor/server").then((m) => m.runServe) },
+  serve: {
+    about: "run the assessor as an HTTP service",
+    // The Terraform route's writer is cdktf's, loaded at the route's first request, not at start.
+    load: () =>
+      import("@proxyfit/assessor/server").then(
+        (m) => (argv) => m.runServe(argv, process.env, { terraformModules: () => import("@proxyfit/cdktf/terraform").then((t) => t.writeTerraformModules) }),
+      ),
+  },
   proxy: { about: "run the trial proxy (PostgreSQL transaction pooling like RDS Proxy)", load: () => import("@proxyfit/proxy/cli").then((m) => m.runProxy) },
   terraform: { about: "write the recommendation as plain Terraform modules (HCL)", load: () => import("@proxyfit/cdktf/cli").then((m) => m.runTerraform) },
 };

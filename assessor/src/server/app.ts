@@ -7,6 +7,7 @@ import { openApiDocument } from "./openapi.js";
 import { HttpProblem, problemFromError } from "./problem.js";
 import { assessmentRoutes } from "./routes/assessments.js";
 import type { AssessmentStore } from "./storage/assessment-store.js";
+import type { TerraformModuleWriter } from "./terraform-modules.js";
 
 export interface AppOptions {
   store: AssessmentStore;
@@ -27,6 +28,11 @@ export interface AppOptions {
   pricingEndpoint?: string;
   /** The assessor core; tests may wrap it. Default assess(). */
   assess?: AssessFunction;
+  /**
+   * Loads the writer of POST /v1/assessments/{id}/terraform at its first request (`proxyfit serve` passes
+   * @proxyfit/cdktf's); without it that route is not served.
+   */
+  terraformModules?: () => Promise<TerraformModuleWriter>;
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
@@ -85,6 +91,7 @@ export function createApp(options: AppOptions): AssessorApp {
         bytes: options.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES,
       },
       isDraining: () => draining,
+      ...(options.terraformModules ? { terraformModules: options.terraformModules } : {}),
     }),
   );
   app.use((request: Request, _response: Response, next: NextFunction) => {

@@ -10,3 +10,4 @@ export { type RunningServer, runServe, type ServerOptions, startServer } from ".
 export type { AssessmentStatusDocument } from "./status-document.js";
 export type { AssessmentStore } from "./storage/assessment-store.js";
 export { openStore, type StoreOptions } from "./storage/open-store.js";
+export type { TerraformModuleRequest, TerraformModuleResult, TerraformModuleWriter } from "./terraform-modules.js";

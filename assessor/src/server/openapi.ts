@@ -201,6 +201,34 @@ export const openApiDocument = {
         },
       },
     },
+    "/v1/assessments/{id}/terraform": {
+      post: {
+        summary:
+          "The recommendation as plain Terraform modules (HCL), as `proxyfit terraform` writes them, for the deployment " +
+          "inputs in the body (docs/deploy.md; its `recommendation` field is not read: the assessment's is used). " +
+          "Served by `proxyfit serve`.",
+        parameters: [idParameter],
+        requestBody: {
+          required: true,
+          content: { "application/json": { schema: { type: "object", description: "Deployment inputs (docs/deploy.md)." } } },
+        },
+        responses: {
+          "200": {
+            description:
+              "A gzip-compressed tar of one folder per stack the inputs define (rds-proxy/, trial-proxy/), each with " +
+              "main.tf, variables.tf, outputs.tf and versions.tf: `tar xzf` it into a repository.",
+            content: { "application/gzip": { schema: { type: "string", contentMediaType: "application/gzip" } } },
+          },
+          "400": problem("The body is not JSON."),
+          "401": problem("Missing or wrong bearer token."),
+          "404": problem("No such assessment, or it has no recommendation."),
+          "409": problem("Still running."),
+          "413": problem("The body is over 1 MiB."),
+          "415": problem("The body is not application/json."),
+          "422": problem("The deployment inputs are not valid: `problems` lists each field and what is wrong with it."),
+        },
+      },
+    },
   },
   components: {
     securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
@@ -225,6 +253,11 @@ export const openApiDocument = {
           assessment: {
             type: "object",
             properties: { id: { type: "string" }, status: { type: "string" } },
+          },
+          problems: {
+            type: "array",
+            description: "Every problem in a request's deployment inputs (bad-deploy-inputs).",
+            items: { type: "object", required: ["field", "message"], properties: { field: { type: "string" }, message: { type: "string" } } },
           },
         },
       },

@@ -16,6 +16,8 @@ export interface ProblemDocument {
   field?: string;
   limitBytes?: number;
   assessment?: { id: string; status: string };
+  /** Every problem in a request's deployment inputs (bad-deploy-inputs). */
+  problems?: Array<{ field: string; message: string }>;
 }
 
 export const PROBLEM_TYPES = {
@@ -28,6 +30,7 @@ export const PROBLEM_TYPES = {
   unauthorized: { slug: "unauthorized", title: "Missing or wrong bearer token", status: 401 },
   notFound: { slug: "not-found", title: "Not found", status: 404 },
   noRecommendation: { slug: "no-recommendation", title: "The assessment has no recommendation", status: 404 },
+  badDeployInputs: { slug: "bad-deploy-inputs", title: "The deployment inputs are not valid", status: 422 },
   notDone: { slug: "not-done", title: "The assessment is not done", status: 409 },
   interrupted: { slug: "interrupted", title: "The assessment was interrupted", status: 500 },
   shuttingDown: { slug: "shutting-down", title: "The server is shutting down", status: 503 },

@@ -110,8 +110,15 @@ environment:
   PORT, DATABASE_URL, PROXYFIT_DATA_DIR as above
 `;
 
-/** `proxyfit serve`: runs until SIGTERM or SIGINT; returns the exit code. */
-export async function runServe(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/**
+ * `proxyfit serve`: runs until SIGTERM or SIGINT; returns the exit code. `wiring` is what the command hands in from
+ * other packages (the Terraform route's writer).
+ */
+export async function runServe(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  wiring: Pick<AppOptions, "terraformModules"> = {},
+): Promise<number> {
   let options: ServerOptions;
   try {
     const { values } = parseArgs({
@@ -164,7 +171,7 @@ export async function runServe(argv: string[], env: NodeJS.ProcessEnv = process.
   const logger: Logger = jsonLogger();
   let server: RunningServer;
   try {
-    server = await startServer({ ...options, logger });
+    server = await startServer({ ...options, ...wiring, logger });
   } catch (error) {
     logger.error("could not start", errorFields(error));
     return 1;

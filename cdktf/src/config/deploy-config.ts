@@ -14,7 +14,7 @@ export interface DeployConfig {
   file: string;
   region: string;
   tags: Record<string, string>;
-  /** The recommendation file, absolute. */
+  /** The recommendation file, absolute, or the name that stands for a recommendation given as a document. */
   recommendationFile: string;
   recommendation: DeployableRecommendation;
   stateBackend?: StateBackendInputs;
@@ -139,8 +139,15 @@ export function loadDeployConfig(inputsFile: string, options: LoadOptions = {}):
   return parseDeployConfig(inputs.value, { file, env: options.env ?? process.env });
 }
 
-/** Validates an already parsed inputs document; the recommendation file is read relative to `file`. */
-export function parseDeployConfig(document: unknown, context: { file: string; env?: NodeJS.ProcessEnv }): DeployConfig {
+/**
+ * Validates an already parsed inputs document; the recommendation file is read relative to `file`, unless the
+ * recommendation is given as a document (the assessor API's, for a stored assessment): then the inputs' own
+ * `recommendation` field and PROXYFIT_RECOMMENDATION are not read, and `name` stands for the file in messages.
+ */
+export function parseDeployConfig(
+  document: unknown,
+  context: { file: string; env?: NodeJS.ProcessEnv; recommendation?: { document: unknown; name: string } },
+): DeployConfig {
   const reader = new FieldReader(context.file);
   const root = reader.object(reader.root(document), {
     keys: ["region", "tags", "recommendation", "stateBackend", "recommendedProxy", "trialProxy"],
@@ -150,23 +157,26 @@ export function parseDeployConfig(document: unknown, context: { file: string; en
 
   const region = reader.string(at("region"), AWS_NAMES.region);
   const tags = reader.stringMap(at("tags"), { optional: true }) ?? {};
+  const given = context.recommendation;
   const overridden = context.env?.PROXYFIT_RECOMMENDATION;
-  const recommendationPath = overridden || reader.string(at("recommendation"));
+  const recommendationPath = given ? undefined : overridden || reader.string(at("recommendation"));
   const stateBackend = readStateBackend(reader, at("stateBackend"), region);
 
-  let recommendationFile = "";
+  let recommendationFile = given?.name ?? "";
   let recommendation: DeployableRecommendation | undefined;
   const recommendationReaderProblems: FieldReader["problems"] = [];
+  const readDocument = (file: string, value: unknown) => {
+    const recommendationReader = new FieldReader(file);
+    const read = readRecommendation(recommendationReader, value);
+    recommendationReaderProblems.push(...recommendationReader.problems);
+    return read;
+  };
+  if (given) recommendation = readDocument(given.name, given.document);
   if (recommendationPath !== undefined) {
     recommendationFile = resolve(dirname(context.file), recommendationPath);
     const parsed = readJsonFile(recommendationFile);
-    if (parsed.ok) {
-      const recommendationReader = new FieldReader(recommendationFile);
-      recommendation = readRecommendation(recommendationReader, parsed.value);
-      recommendationReaderProblems.push(...recommendationReader.problems);
-    } else {
-      recommendationReaderProblems.push(parsed.problem);
-    }
+    if (parsed.ok) recommendation = readDocument(recommendationFile, parsed.value);
+    else recommendationReaderProblems.push(parsed.problem);
   }
 
   const recommendedProxy =

@@ -1,4 +1,4 @@
-import { relative } from "node:path";
+import { isAbsolute, relative } from "node:path";
 import type { DeployConfig } from "../config/deploy-config.js";
 
 /** A variable of a generated module, with its default and where that default came from. */
@@ -23,8 +23,10 @@ function fromInputs(config: DeployConfig, field: string, name: string, type: str
   return { name, type, description, value, matchValue: true, source: [`From the deployment inputs (${fileName(config, { file: config.file, field })}).`] };
 }
 
+/** A file as the reader knows it (relative to the working directory), or the name that stands for a document. */
 function fileName(config: DeployConfig, inputs: Inputs): string {
-  return `${relative(process.cwd(), inputs.file) || config.file}, ${inputs.field}`;
+  const file = isAbsolute(inputs.file) ? relative(process.cwd(), inputs.file) || config.file : inputs.file;
+  return `${file}, ${inputs.field}`;
 }
 
 /** The recommendation's value, with the assessor's reasons that mention the field (its figures). */

@@ -1,6 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { readFile, truncate as truncateFile, writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, truncate as truncateFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { type AssessmentStatusDocument, PROBLEM_TYPE_PREFIX, SAMPLE_REMOVED } from "@proxyfit/assessor/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +14,20 @@ import { produceRealLogs, type RealLog, type RealLogs } from "./real-logs.js";
 /** Up to this size uploads are answered when done (201): the stderr logs (3-7 KB) are below, the big jsonlog above. */
 const SYNC_LIMIT = 12 * 1024;
 const MAX_UPLOAD = 256 * 1024;
+
+/** Deployment inputs for the RDS Proxy in front of a PostgreSQL instance (docs/deploy.md). */
+const DEPLOY_INPUTS = {
+  region: "us-east-1",
+  recommendedProxy: {
+    proxyName: "orders-proxy",
+    vpcId: "vpc-0a1b2c3d4e5f60718",
+    subnetIds: ["subnet-0aa11bb22cc33dd44", "subnet-0ee55ff66aa77bb88"],
+    applicationSecurityGroupIds: ["sg-0123456789abcdef0"],
+    database: { engine: "postgres", instanceIdentifier: "orders-db", securityGroupId: "sg-0fedcba9876543210" },
+    auth: { scheme: "SECRETS", secretArns: ["arn:aws:secretsmanager:us-east-1:111122223333:secret:orders/app-AbCdEf"] },
+    ignoreVerdict: true,
+  },
+};
 
 let logs: RealLogs;
 let api: TestServer;
@@ -32,7 +49,12 @@ async function problem(response: Response): Promise<Record<string, unknown>> {
 
 beforeAll(async () => {
   logs = await produceRealLogs(["session-sets", "temp-tables", "advisory-locks"]);
-  api = await startTestServer({ syncLimitBytes: SYNC_LIMIT, maxUploadBytes: MAX_UPLOAD });
+  api = await startTestServer({
+    syncLimitBytes: SYNC_LIMIT,
+    maxUploadBytes: MAX_UPLOAD,
+    // As `proxyfit serve` wires it.
+    terraformModules: () => import("@proxyfit/cdktf/terraform").then((module) => module.writeTerraformModules),
+  });
 });
 
 afterAll(async () => {
@@ -93,6 +115,56 @@ describe("the assessor API", () => {
       expect(response.status).toBe(200);
       expect(comparable(await response.json())).toEqual(comparable(expected.recommendation));
     }
+  });
+
+  it("writes the recommendation as plain Terraform modules for the deployment inputs it is sent, as a tar.gz", async () => {
+    const file = log("temp-tables", "stderr");
+    const created = await post(`/v1/assessments?name=${file.name}&instance-class=db.r6g.large`, await readFile(file.path));
+    const { id } = (await created.json()) as { id: string };
+    const recommendation = (await (await api.call(`/v1/assessments/${id}/recommendation.json`)).json()) as {
+      connection_pool_config: { max_connections_percent: number };
+    };
+    const terraform = (body: string, contentType = "application/json") =>
+      api.call(`/v1/assessments/${id}/terraform`, { method: "POST", body, headers: { "content-type": contentType } });
+
+    const response = await terraform(JSON.stringify(DEPLOY_INPUTS));
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toBe("application/gzip");
+    expect(response.headers.get("content-disposition")).toBe(`attachment; filename="proxyfit-terraform-${id}.tar.gz"`);
+    const dir = await mkdtemp(join(tmpdir(), "proxyfit-api-terraform-"));
+    try {
+      await writeFile(join(dir, "modules.tar.gz"), Buffer.from(await response.arrayBuffer()));
+      const listing = await promisify(execFile)("tar", ["xzvf", "modules.tar.gz"], { cwd: dir });
+      expect(listing.stdout.trim().split("\n").sort()).toEqual(
+        ["rds-proxy/", ...["main.tf", "outputs.tf", "variables.tf", "versions.tf"].map((f) => `rds-proxy/${f}`)].sort(),
+      );
+      const variables = await readFile(join(dir, "rds-proxy", "variables.tf"), "utf8");
+      // The recommendation's value as the default, saying where it came from and quoting the assessor's reasons.
+      const percent = recommendation.connection_pool_config.max_connections_percent;
+      expect(variables).toMatch(
+        new RegExp(
+          `# From the recommendation \\(assessment ${id} recommendation, connection_pool_config\\.max_connections_percent\\)\\.\\n` +
+            `# Assessment: max_connections_percent ${percent} .*\\n` +
+            `variable "max_connections_percent" \\{\\n[^}]*default += ${percent}\\n\\}`,
+        ),
+      );
+      expect(variables).toContain('# From the deployment inputs (request body, recommendedProxy.vpcId).\nvariable "vpc_id" {');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    const wrong = { ...DEPLOY_INPUTS, recommendedProxy: { ...DEPLOY_INPUTS.recommendedProxy, vpcId: "vpc-1", subnetIds: ["subnet-0aa11bb22cc33dd44"] } };
+    const refused = await terraform(JSON.stringify(wrong));
+    expect(refused.status).toBe(422);
+    const refusal = await problem(refused);
+    expect(refusal).toMatchObject({ type: `${PROBLEM_TYPE_PREFIX}bad-deploy-inputs`, instance: `/v1/assessments/${id}/terraform` });
+    expect((refusal.problems as Array<{ field: string }>).map((p) => p.field)).toEqual(["recommendedProxy.vpcId", "recommendedProxy.subnetIds"]);
+    expect(refusal.detail).toMatch(/^recommendedProxy\.vpcId: .+; recommendedProxy\.subnetIds: RDS Proxy needs at least two subnets/);
+
+    expect((await problem(await terraform("{ not json"))).type).toBe(`${PROBLEM_TYPE_PREFIX}bad-request`);
+    expect((await problem(await terraform(JSON.stringify(DEPLOY_INPUTS), "text/plain"))).type).toBe(`${PROBLEM_TYPE_PREFIX}unsupported-media-type`);
+    const unknown = await api.call("/v1/assessments/nope/terraform", { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    expect(unknown.status).toBe(404);
   });
 
   it("takes gzip as Content-Encoding or as application/gzip", async () => {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { type Request, Router } from "express";
+import express, { type Request, Router } from "express";
 import { renderHtml } from "../../report/html.js";
 import type { Report } from "../../report/report.js";
 import type { AssessmentJobs, JobSubmission } from "../assessment-jobs.js";
@@ -7,6 +7,7 @@ import { parseRequestOptions } from "../options.js";
 import { HttpProblem } from "../problem.js";
 import { type AssessmentStatusDocument, assessmentPath, effectiveRecord, statusDocument } from "../status-document.js";
 import type { AssessmentRecord, AssessmentStore } from "../storage/assessment-store.js";
+import type { TerraformModuleWriter } from "../terraform-modules.js";
 import { type ConfigLimits, spoolMultipart } from "../uploads/multipart-upload.js";
 import { declaredLength, rawUpload } from "../uploads/raw-upload.js";
 
@@ -21,7 +22,12 @@ export interface AssessmentRoutesOptions {
   configLimits: ConfigLimits;
   /** True once shutdown began: new uploads are refused. */
   isDraining(): boolean;
+  /** Loads the writer of the Terraform route; without it the route is not served. */
+  terraformModules?: () => Promise<TerraformModuleWriter>;
 }
+
+/** Deployment inputs are a small JSON document (docs/deploy.md). */
+const DEPLOY_INPUTS_LIMIT = "1mb";
 
 /**
  * Raw bodies: plain text logs or gzip. application/x-www-form-urlencoded is what `curl --data-binary @file` sends
@@ -115,18 +121,33 @@ export function assessmentRoutes(options: AssessmentRoutesOptions): Router {
   });
 
   router.get("/v1/assessments/:id/recommendation.json", async (request, response) => {
-    const id = request.params.id;
-    const recommendation = await store.recommendationJson(id);
-    if (recommendation === undefined) throw notDone(await findRecord(store, jobs, id));
-    if (recommendation === null) {
-      throw new HttpProblem(
-        "noRecommendation",
-        "this assessment has no recommendation (the report was made without the inputs a recommendation needs)",
-        { assessment: { id, status: "done" } },
-      );
-    }
-    response.type("application/json").send(recommendation);
+    response.type("application/json").send(await storedRecommendation(store, jobs, request.params.id));
   });
+
+  const loadWriter = options.terraformModules;
+  if (loadWriter) {
+    router.post("/v1/assessments/:id/terraform", express.json({ limit: DEPLOY_INPUTS_LIMIT }), async (request, response) => {
+      if (!request.is("application/json")) {
+        throw new HttpProblem("unsupportedMediaType", "send the deployment inputs (docs/deploy.md) as application/json");
+      }
+      const id = request.params.id;
+      const recommendation = JSON.parse(await storedRecommendation(store, jobs, id)) as unknown;
+      const result = (await loadWriter())({
+        recommendation,
+        recommendationName: `assessment ${id} recommendation`,
+        inputs: request.body,
+        inputsName: "request body",
+      });
+      if (!result.ok) {
+        const detail = result.problems.map((problem) => (problem.field ? `${problem.field}: ${problem.message}` : problem.message)).join("; ");
+        throw new HttpProblem("badDeployInputs", detail, { problems: result.problems });
+      }
+      response
+        .type("application/gzip")
+        .setHeader("Content-Disposition", `attachment; filename="proxyfit-terraform-${id}.tar.gz"`)
+        .send(Buffer.from(result.archive));
+    });
+  }
 
   router.delete("/v1/assessments/:id", async (request, response) => {
     const id = request.params.id;
@@ -243,6 +264,20 @@ async function findRecord(store: AssessmentStore, jobs: AssessmentJobs, id: stri
   const record = await store.get(id);
   if (!record) throw notFound(id);
   return effectiveRecord(record, jobs.isRunningHere(id));
+}
+
+/** The recommendation document of a done assessment, as stored; problems for every other case. */
+async function storedRecommendation(store: AssessmentStore, jobs: AssessmentJobs, id: string): Promise<string> {
+  const recommendation = await store.recommendationJson(id);
+  if (recommendation === undefined) throw notDone(await findRecord(store, jobs, id));
+  if (recommendation === null) {
+    throw new HttpProblem(
+      "noRecommendation",
+      "this assessment has no recommendation (the report was made without the inputs a recommendation needs)",
+      { assessment: { id, status: "done" } },
+    );
+  }
+  return recommendation;
 }
 
 function notFound(id: string): HttpProblem {
