@@ -9,7 +9,8 @@ import { failureOf, type OfflineTerraform } from "./offline-terraform.js";
  */
 
 /** plan, then apply, of the whole configuration against a mocked provider, with every output known afterwards. */
-export const PLAN_AND_APPLY = `# The mock makes up values for computed attributes; those the provider checks for ARN syntax get one.
+export const PLAN_AND_APPLY = `# The mock makes up values for computed attributes; those the provider checks for ARN syntax get one, and so do
+# those that flow into planned values.
 mock_provider "aws" {
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::111122223333:role/mock" }
@@ -40,6 +41,13 @@ mock_provider "aws" {
   }
   mock_data "aws_caller_identity" {
     defaults = { account_id = "111122223333" }
+  }
+  # Data read at plan time flows into planned values (the rds-db:connect ARN): fixed, so that plans compare.
+  mock_data "aws_db_instance" {
+    defaults = { resource_id = "db-ABCDEFGHIJKLMNOPQRSTUVWXY0" }
+  }
+  mock_data "aws_rds_cluster" {
+    defaults = { cluster_resource_id = "cluster-ABCDEFGHIJKLMNOPQRSTUVWXY0" }
   }
 }
 
