@@ -2,7 +2,7 @@
  * @proxyfit/assessor — reads database logs, rebuilds every client session, applies the RDS Proxy pinning rulebook
  * and reports what a proxy would do with the workload.
  */
-export { type Analysis, type AnalysisOptions, createAnalysis } from "./analysis/analysis.js";
+export { type Analysis, type AnalysisOptions, createAnalysis, type RetainedEntries } from "./analysis/analysis.js";
 export { type AssessOptions, assess } from "./assess.js";
 export type { Engine, EventKind, LogEvent, SourcePosition } from "./events/log-event.js";
 export { FORMAT_IDS, LOG_FORMATS } from "./formats/index.js";

@@ -31,6 +31,24 @@ export interface Analysis {
    * out of the report, which holds normalized statements only.
    */
   repeatedSettings(): RepeatedSetting[];
+  /**
+   * How many entries the analysis holds now. Each follows the number of sessions or a fixed bound, never the number
+   * of statements, so one session of millions of statements costs what a small one does.
+   */
+  retained(): RetainedEntries;
+}
+
+export interface RetainedEntries {
+  openSessions: number;
+  /** Closed sessions kept for the report. */
+  closedSessions: number;
+  /**
+   * Replay changes waiting for the sweep: a few times REPLAY_BACKLOG when the sessions keep pace with the log's
+   * clock, never much over REPLAY_BACKLOG_MAX.
+   */
+  replayBacklog: number;
+  /** Distinct (rule, fingerprint) pairs of pinning statements tallied. */
+  pinningStatements: number;
 }
 
 const TOP_STATEMENTS = 20;
@@ -108,6 +126,12 @@ export async function createAnalysis(options: AnalysisOptions): Promise<Analysis
       }
     },
     repeatedSettings: () => tally.repeatedSettings(),
+    retained: () => ({
+      openSessions: tracker.openSessions,
+      closedSessions: sessions.length,
+      replayBacklog: replay?.backlog ?? 0,
+      pinningStatements: tally.statementTallies,
+    }),
     report(inputs = []) {
       tracker.finish(Number.isFinite(lastEvent) ? lastEvent : undefined);
       sessions.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.backendId - b.backendId));

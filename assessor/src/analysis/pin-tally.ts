@@ -21,6 +21,14 @@ const EXAMPLE_FINGERPRINTS = 3;
 const MAX_SETTINGS = 1000;
 /** Longer setting statements are not remembered: init_query is for short settings, and 1000 huge ones would be GBs. */
 const MAX_SETTING_LENGTH = 4096;
+/**
+ * Distinct (rule, fingerprint) pairs tallied exactly. Past twice this many (a log of endless distinct pinning
+ * statements, say temp tables of ever new shapes) the rarest are forgotten down to this many, so memory follows
+ * this bound, not the number of statements: the top statements a report lists are the most counted and survive.
+ */
+const MAX_STATEMENT_TALLIES = 10_000;
+/** Their normalized texts together (each at most 16 kB): 20,000 long ones would be 320 MB. */
+const MAX_STATEMENT_TALLY_CHARS = 32 * 1024 * 1024;
 /** Rules whose statements could move to the target group's init_query instead. */
 const SETTING_RULES = new Set<RuleId>(["pg.set", "mysql.system_variable"]);
 
@@ -34,6 +42,7 @@ export interface RepeatedSetting {
 export class PinTally implements PinListener {
   private readonly rules = new Map<RuleId, RuleTally>();
   private readonly statements = new Map<string, StatementTally>();
+  private statementChars = 0;
   private readonly settings = new Map<string, { sessions: number; lastSessionSerial: number }>();
 
   constructor(private readonly fingerprint: (sql: string) => StatementFingerprint) {}
@@ -63,7 +72,11 @@ export class PinTally implements PinListener {
         sessions: 0,
         lastSessionSerial: -1,
       };
+      if (this.statements.size >= 2 * MAX_STATEMENT_TALLIES || this.statementChars > MAX_STATEMENT_TALLY_CHARS) {
+        this.forgetRarestStatements();
+      }
       this.statements.set(key, statement);
+      this.statementChars += statement.statement.length;
     }
     statement.count++;
     if (statement.lastSessionSerial !== session.serial) {
@@ -71,6 +84,26 @@ export class PinTally implements PinListener {
       statement.sessions++;
     }
     if (SETTING_RULES.has(finding.rule)) this.countSetting((event.statement ?? "").trim(), session.serial);
+  }
+
+  /** Distinct pinning statements tallied now (at most twice MAX_STATEMENT_TALLIES). */
+  get statementTallies(): number {
+    return this.statements.size;
+  }
+
+  /** Keeps the most counted statements: at most MAX_STATEMENT_TALLIES, with half the bound on their texts. */
+  private forgetRarestStatements(): void {
+    const byCount = [...this.statements.entries()].sort(
+      ([, a], [, b]) => b.count - a.count || b.sessions - a.sessions,
+    );
+    this.statements.clear();
+    this.statementChars = 0;
+    for (const [key, statement] of byCount) {
+      if (this.statements.size === MAX_STATEMENT_TALLIES) break;
+      if (this.statementChars + statement.statement.length > MAX_STATEMENT_TALLY_CHARS / 2) break;
+      this.statements.set(key, statement);
+      this.statementChars += statement.statement.length;
+    }
   }
 
   private countSetting(text: string, serial: number): void {

@@ -79,6 +79,11 @@ export class SessionTracker {
     private readonly timeline?: SessionTimelineListener,
   ) {}
 
+  /** Sessions open now: one per backend id seen and not yet closed. */
+  get openSessions(): number {
+    return this.open.size;
+  }
+
   /** Normalizes statements kept in pin reasons (literals replaced). */
   useNormalizer(normalize: (sql: string) => string): void {
     this.normalize = normalize;
