@@ -138,12 +138,39 @@ function problemResponder(logger: Logger) {
       response.destroy();
       return;
     }
-    // An unread upload body is not worth receiving: close the connection instead of draining gigabytes.
-    if (!request.complete) response.setHeader("Connection", "close");
+    if (!request.complete) closeGently(request, response);
     response
       .status(problem.status)
       .type("application/problem+json")
       // The path only: a query string may hold what must not be echoed (a token pasted in the wrong place).
       .send(JSON.stringify(problem.toDocument(request.originalUrl.split("?")[0])));
   };
+}
+
+/** Most bytes of a refused upload thrown away after the answer, and for how long; then the connection is cut. */
+const DISCARD_MAX_BYTES = 64 * 1024 ** 2;
+const DISCARD_MAX_MS = 10_000;
+
+/**
+ * A refused upload's connection closes (Connection: close) once the answer is out, but gently: closing a socket with
+ * unread bytes makes the kernel reset it, and the reset throws away the answer before the client reads it (a client
+ * would see "connection reset", never the 413). So the answer is followed by a FIN only, and what the client still
+ * sends is read and thrown away (compressed bytes are not inflated) until it stops, or for DISCARD_MAX_BYTES or
+ * DISCARD_MAX_MS at most.
+ */
+function closeGently(request: Request, response: Response): void {
+  response.setHeader("Connection", "close");
+  const socket = request.socket;
+  // Node ends such a connection with destroySoon(): FIN, then destroy as soon as the answer is flushed.
+  socket.destroySoon = () => socket.end();
+  const cut = setTimeout(() => socket.destroy(), DISCARD_MAX_MS).unref();
+  socket.once("close", () => clearTimeout(cut));
+  let left = DISCARD_MAX_BYTES;
+  // A reader that stopped mid-body (the upload's iterator) keeps the stream paused through its "readable" listener.
+  request.removeAllListeners("readable");
+  request.on("data", (chunk: Buffer) => {
+    left -= chunk.byteLength;
+    if (left < 0) socket.destroy();
+  });
+  request.resume();
 }

@@ -82,7 +82,9 @@ export class AssessmentJobs {
 
   /**
    * Records a running assessment (so the list shows it and its progress while the upload streams in) and runs it in
-   * the background. Resolves once the upload is received or the job has ended, whichever comes first.
+   * the background. Resolves once the upload is received or the job has ended, whichever comes first; rejects with
+   * the problem (naming the assessment, stored as failed) when the job failed first: a gzip bomb passing the
+   * decompressed limit mid-upload is answered 413 then, not 202.
    */
   async start(submission: JobSubmission): Promise<AssessmentRecord> {
     const assessment = newAssessment(submission);
@@ -101,6 +103,7 @@ export class AssessmentJobs {
       if (Date.now() - lastWrite >= PROGRESS_WRITE_MS) writeProgress();
     };
 
+    let failure: HttpProblem | undefined;
     job.finished = (async () => {
       try {
         const result = await this.execute(assessment.id, submission, job, onProgress);
@@ -113,6 +116,10 @@ export class AssessmentJobs {
       } catch (error) {
         clearInterval(heartbeat);
         const problem = this.problem(assessment.id, error, job);
+        failure = new HttpProblem(problem.kind, problem.message, {
+          ...problem.extensions,
+          assessment: { id: assessment.id, status: "failed" },
+        });
         await this.store
           .fail(assessment.id, problem.toDocument(`/v1/assessments/${assessment.id}`), new Date().toISOString())
           .catch((storeError) => {
@@ -123,6 +130,10 @@ export class AssessmentJobs {
       }
     })();
     await Promise.race([submission.received ?? Promise.resolve(), job.finished]);
+    if (failure) {
+      await job.finished;
+      throw failure;
+    }
     return { ...assessment, status: "running", updatedAt: assessment.createdAt };
   }
 

@@ -8,16 +8,19 @@ export interface RawResponse {
 
 /**
  * A request written by hand, for what fetch will not do: announce more bytes than it sends, or keep sending after
- * the server has answered. `send` writes the body; `abort` in it cuts the connection mid-upload.
+ * the server has answered. `send` writes the body; `abort` in it cuts the connection mid-upload; `over` tells it the
+ * server has answered or closed the connection (there is no point in writing more).
  */
 export function rawRequest(
   url: string,
   options: { method?: string; headers?: Record<string, string> },
-  send: (write: (chunk: Uint8Array) => Promise<void>, abort: () => void) => Promise<void>,
+  send: (write: (chunk: Uint8Array) => Promise<void>, abort: () => void, over: () => boolean) => Promise<void>,
 ): Promise<RawResponse | "connection-closed"> {
   let sending: Promise<void> = Promise.resolve();
+  let answeredYet = false;
   const answered = new Promise<RawResponse | "connection-closed">((resolve, reject) => {
     const req = request(url, { method: options.method ?? "POST", headers: options.headers ?? {} }, (res) => {
+      answeredYet = true;
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
@@ -41,7 +44,7 @@ export function rawRequest(
       aborted = true;
       req.destroy();
     };
-    sending = send(write, abort);
+    sending = send(write, abort, () => answeredYet || req.destroyed);
     sending.then(
       () => {
         if (!aborted && !req.destroyed) req.end();
