@@ -3,6 +3,7 @@
  * with one line here; a scheme no engine claims is a settings error naming the schemes there are.
  */
 import type { Engine } from "../core/engine.js";
+import { mysqlEngine } from "./mysql/engine.js";
 import { postgresEngine } from "./postgres/engine.js";
 
-export const ENGINES: readonly Engine[] = [postgresEngine];
+export const ENGINES: readonly Engine[] = [postgresEngine, mysqlEngine];

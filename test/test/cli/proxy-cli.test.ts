@@ -51,7 +51,7 @@ test("a target whose scheme no engine speaks: exit status 2, one line naming the
   const result = await proxyfit("proxy", "--target", "oracle://scott@127.0.0.1:1521/orcl", "--listen", "127.0.0.1:0", "--admin", "off");
   expect(result.code).toBe(2);
   expect(result.stderr).toBe(
-    'proxyfit proxy: target (--target): unknown scheme "oracle://"; expected postgres://, postgresql://\nRun "proxyfit proxy --help" for the settings.\n',
+    'proxyfit proxy: target (--target): unknown scheme "oracle://"; expected postgres://, postgresql://, mysql://, mariadb://\nRun "proxyfit proxy --help" for the settings.\n',
   );
   expect(result.stdout).toBe("");
 });

@@ -71,7 +71,7 @@ describe("loadSettings", () => {
       `${conf}:2: unknown setting "no_such_setting"`,
       `${conf}:3: expected "setting = value"`,
       `listen (--listen): expected HOST:PORT, got "6432"`,
-      `target (--target): unknown scheme "oracle://"; expected postgres://, postgresql://`,
+      `target (--target): unknown scheme "oracle://"; expected postgres://, postgresql://, mysql://, mariadb://`,
       `max_connections_percent (${conf}:1): must be between 1 and 100, got 101`,
       `max_idle_connections_percent (--max-idle-connections-percent): must be a whole number, got "abc"`,
       `profile (PROXYFIT_PROFILE): must be one of rds-proxy, rds-proxy-pre-2023, got "rds-proxy-2099"`,

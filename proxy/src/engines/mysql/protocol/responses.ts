@@ -71,7 +71,8 @@ function readSessionStateChange(r: PayloadReader): SessionStateChange {
       change = { type: "schema", schema: d.lenencString("schema") };
       break;
     case SessionTrackType.STATE_CHANGE:
-      change = { type: "state-change", changed: d.lenencString("state change") === "1" };
+      // The flag itself, not a length-encoded string: MySQL's and MariaDB's trackers store the byte '1' alone.
+      change = { type: "state-change", changed: d.restString() === "1" };
       break;
     case SessionTrackType.GTIDS:
       change = { type: "gtids", encoding: d.int1("gtid encoding"), gtids: d.lenencString("gtids") };
@@ -119,7 +120,7 @@ function writeSessionStateChange(w: PayloadWriter, change: SessionStateChange): 
       break;
     case "state-change":
       code = SessionTrackType.STATE_CHANGE;
-      d.lenencBytes(change.changed ? "1" : "0");
+      d.string(change.changed ? "1" : "0");
       break;
     case "gtids":
       code = SessionTrackType.GTIDS;
