@@ -9,6 +9,7 @@ import type { CoreServices, Engine, EngineTarget, PooledConnection, ProxyClient 
 import type { BorrowRequest, Pool } from "../../core/pool/pool.js";
 import { MysqlClientConnection } from "./client/client-connection.js";
 import type { MysqlClientServices } from "./client/services.js";
+import { Capability } from "./protocol/index.js";
 import { type ConnectOptions, DatabaseConnection, isPermanentRefusal } from "./database/database-connection.js";
 
 export const mysqlEngine: Engine = {
@@ -53,7 +54,7 @@ export const mysqlEngine: Engine = {
           ]),
         );
       }
-      return new MysqlTarget(settings, maxConnections, first.serverVersion, collations);
+      return new MysqlTarget(settings, maxConnections, first.serverVersion, collations, first.neutral.variables);
     } finally {
       first.close();
     }
@@ -70,6 +71,22 @@ function connectOptions(settings: ProxySettings, timeoutMs: number): Omit<Connec
   return { host, port, initQuery: settings.initQuery, timeoutMs };
 }
 
+/**
+ * The session values a client's handshake asks for: its collation's character set, and what two capability flags do
+ * to a session (CLIENT_IGNORE_SPACE adds IGNORE_SPACE to sql_mode; CLIENT_INTERACTIVE takes interactive_timeout as
+ * wait_timeout), which the proxy's own connections do not ask for.
+ */
+function loginValues(characterSet: ReadonlyMap<string, string> | undefined, capabilities: number, neutral: ReadonlyMap<string, string>): Map<string, string> {
+  const values = new Map(characterSet ?? []);
+  const sqlMode = neutral.get("sql_mode");
+  if (capabilities & Capability.IGNORE_SPACE && sqlMode !== undefined && !/\bIGNORE_SPACE\b/.test(sqlMode)) {
+    values.set("sql_mode", sqlMode === "" ? "IGNORE_SPACE" : `IGNORE_SPACE,${sqlMode}`);
+  }
+  const interactive = neutral.get("interactive_timeout");
+  if (capabilities & Capability.INTERACTIVE && interactive !== undefined) values.set("wait_timeout", interactive);
+  return values;
+}
+
 const groupKey = (key: { user: string; database: string }): string => `${key.user}\u0000${key.database}`;
 
 class MysqlTarget implements EngineTarget {
@@ -81,6 +98,8 @@ class MysqlTarget implements EngineTarget {
     readonly maxConnections: number,
     private readonly serverVersion: string,
     private readonly collations: ReadonlyMap<number, ReadonlyMap<string, string>>,
+    /** A new connection's session values, read at start. */
+    private readonly neutral: ReadonlyMap<string, string>,
   ) {}
 
   openConnection(request: BorrowRequest, timeoutMs: number): Promise<DatabaseConnection> {
@@ -94,14 +113,13 @@ class MysqlTarget implements EngineTarget {
   serve(core: CoreServices<PooledConnection>): (socket: Socket) => ProxyClient {
     // The pool opens its connections through openConnection only: every one it holds is a DatabaseConnection.
     const pool = core.pool as unknown as Pool<DatabaseConnection>;
-    const { verified, collations } = this;
-    const none: ReadonlyMap<string, string> = new Map();
+    const { verified, collations, neutral } = this;
     const services: MysqlClientServices = {
       ...core,
       pool,
       serverVersion: this.serverVersion,
       charset: GREETING_CHARSET,
-      characterSet: (id) => collations.get(id) ?? none,
+      loginValues: (collationId, capabilities) => loginValues(collations.get(collationId), capabilities, neutral),
       verify(request, callback) {
         const key = groupKey(request);
         if (verified.has(key)) {

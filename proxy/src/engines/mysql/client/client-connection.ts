@@ -43,12 +43,15 @@ import {
 } from "../protocol/index.js";
 import { DATABASE_CAPABILITIES, type DatabaseConnection, type DatabaseConnectionOwner, DatabaseError } from "../database/database-connection.js";
 import type { MysqlClientServices } from "./services.js";
-import { NOT_SESSION_STATE, sessionValuesSql } from "./session-state.js";
+import { CHARACTER_SET_VARIABLES, NOT_SESSION_STATE, sessionValuesSql } from "./session-state.js";
 
 export type MysqlClientState = "handshake" | "tls-handshake" | "authenticating" | "logging-in" | "ready" | "borrowing" | "borrowed" | "pinned" | "closed";
 
-/** What the proxy offers clients: what it asked of the database, and what only concerns the handshake. */
-const CLIENT_CAPABILITIES = (DATABASE_CAPABILITIES | Capability.CONNECT_WITH_DB | Capability.CONNECT_ATTRS) >>> 0;
+/**
+ * What the proxy offers clients: what it asked of the database, what only concerns the handshake, and the two flags
+ * that only set session values (applied per client, see loginValues in engine.ts).
+ */
+const CLIENT_CAPABILITIES = (DATABASE_CAPABILITIES | Capability.CONNECT_WITH_DB | Capability.CONNECT_ATTRS | Capability.IGNORE_SPACE | Capability.INTERACTIVE) >>> 0;
 /** A client's packets: 64 KB while logging in, then up to MariaDB's largest max_allowed_packet. */
 const MAX_LOGIN_PAYLOAD = 65_536;
 const MAX_PAYLOAD_BYTES = 1024 * 1024 * 1024;
@@ -64,6 +67,8 @@ const ER_CLIENT_INTERACTION_TIMEOUT = 4031;
 const ER_CON_COUNT_ERROR = 1040;
 const ER_ACCESS_DENIED = 1045;
 const ER_NET_READ_INTERRUPTED = 1159;
+
+const CHARACTER_SET_QUERY = `SELECT ${CHARACTER_SET_VARIABLES.map((name) => `@@session.${name}`).join(", ")}`;
 
 let nextClientId = 1;
 
@@ -299,7 +304,7 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
     this.database = response.database ?? "";
     this.schema = this.database;
     this.application = response.connectAttributes?.get("program_name") ?? "";
-    this.initialValues = this.services.characterSet(response.charset);
+    this.initialValues = this.services.loginValues(response.charset, response.capabilities);
     for (const [name, value] of this.initialValues) this.values.set(name, value);
     const target = settings.target;
     this.credential = users.get(this.user) ?? {
@@ -426,12 +431,18 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
 
   /** Gives the connection this client's tracked values and schema; a refusal ends the client. */
   private applySession(db: DatabaseConnection): void {
-    const sql = sessionValuesSql(this.values, db.session, db.neutral);
+    const change = sessionValuesSql(this.values, db.session, db.neutral);
     const failed = (error: Error | undefined) => {
-      if (!error || this.state === "closed") return;
-      this.fatal(ER_UNKNOWN_COM_ERROR, "HY000", `the proxy could not restore this session's values: ${error.message}`);
+      if (!error) return;
+      // What the connection holds now is unknown: it is reset before anyone else borrows it.
+      db.dirty = true;
+      if (this.state !== "closed") this.fatal(ER_UNKNOWN_COM_ERROR, "HY000", `the proxy could not restore this session's values: ${error.message}`);
     };
-    if (sql) db.run(sql).then(() => undefined, failed);
+    if (change) {
+      db.run(change.sql).then(() => undefined, failed);
+      // Known now, whatever the server reports: it does not report a collation that a character set change implied.
+      for (const [name, value] of change.values) db.session.variables.set(name, value);
+    }
     if (this.schema !== "" && this.schema !== db.session.schema) {
       db.send(framePackets(Buffer.concat([Buffer.from([Command.INIT_DB]), Buffer.from(this.schema, "utf8")]), 0), 0, undefined, (_r, _rows, e) => failed(e));
     }
@@ -533,7 +544,10 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
       else if (change.type === "system-variable") {
         const name = change.name.toLowerCase();
         if (NOT_SESSION_STATE.has(name)) continue;
-        if (neutral?.variables.has(name)) this.values.set(name, change.value);
+        if (neutral?.variables.has(name)) {
+          this.values.set(name, change.value);
+          if (CHARACTER_SET_VARIABLES.includes(name)) this.characterSetChanged = true;
+        }
         else if (this.state === "borrowed") this.pin({ rule: "mysql.system_variable", reason: `${name} (changed on the server)`, ambiguous: false });
       }
     }
@@ -544,6 +558,42 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
     if (this.outstanding === 0 && this.deferred.length > 0) {
       for (const packet of this.deferred.splice(0)) this.toClient.push(packet);
     }
+    const db = this.db;
+    if (db && this.characterSetChanged) {
+      this.characterSetChanged = false;
+      this.readCharacterSet(db);
+      return;
+    }
+    this.afterResponse();
+  }
+
+  /**
+   * The server reports the character set variables a statement changed but not the collation that came with them
+   * (SET NAMES ... COLLATE): the four are read back, for the client to keep and the connection to be known by.
+   */
+  private readCharacterSet(db: DatabaseConnection): void {
+    db.run(CHARACTER_SET_QUERY).then(
+      ([row]) => {
+        CHARACTER_SET_VARIABLES.forEach((name, i) => {
+          const value = row?.[i] ?? "";
+          db.session.variables.set(name, value);
+          if (this.state !== "closed") this.values.set(name, value);
+        });
+        this.afterResponse();
+        this.flush();
+      },
+      () => {
+        db.dirty = true;
+        this.afterResponse();
+        this.flush();
+      },
+    );
+  }
+
+  private characterSetChanged = false;
+
+  /** A response ended: give the connection back when the transaction is over and nothing is in flight. */
+  private afterResponse(): void {
     const db = this.db;
     if (!db) return;
     if (this.state === "closed") {

@@ -8,8 +8,8 @@ export interface MysqlClientServices extends CoreServices<DatabaseConnection> {
   readonly serverVersion: string;
   /** The collation id clients are greeted with. */
   readonly charset: number;
-  /** The session values a handshake's collation id stands for (character_set_client, ..., collation_connection). */
-  characterSet(collationId: number): ReadonlyMap<string, string>;
+  /** The session values a handshake asks for: its collation's character set, and what its capability flags set. */
+  loginValues(collationId: number, capabilities: number): ReadonlyMap<string, string>;
   /** Calls back once the (user, database) is known to log in: the first time by borrowing a connection. */
   verify(request: BorrowRequest, callback: (error: Error | undefined) => void): void;
 }

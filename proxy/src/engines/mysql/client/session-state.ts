@@ -24,21 +24,44 @@ export class SessionValues {
 }
 
 /** Set first, in this order: setting a character set resets the collation that goes with it. */
-const FIRST = ["character_set_client", "character_set_results", "character_set_connection", "collation_connection"];
+export const CHARACTER_SET_VARIABLES: readonly string[] = ["character_set_client", "character_set_results", "character_set_connection", "collation_connection"];
 
 /**
  * The SET statement that gives a connection (`current`, with its starting values `neutral`) the values a client
- * expects: the client's own (`client`) where it set one, the starting value elsewhere. Undefined when nothing differs.
+ * expects: the client's own (`client`) where it set one, the starting value elsewhere, and the values it sets.
+ * Undefined when nothing differs.
  */
-export function sessionValuesSql(client: ReadonlyMap<string, string>, current: SessionValues, neutral: SessionValues): string | undefined {
-  const names = new Set([...FIRST.filter((name) => neutral.variables.has(name)), ...neutral.variables.keys(), ...client.keys()]);
+export function sessionValuesSql(
+  client: ReadonlyMap<string, string>,
+  current: SessionValues,
+  neutral: SessionValues,
+): { sql: string; values: Map<string, string> } | undefined {
+  const names = new Set([...CHARACTER_SET_VARIABLES.filter((name) => neutral.variables.has(name)), ...neutral.variables.keys(), ...client.keys()]);
   const assignments: string[] = [];
+  const values = new Map<string, string>();
+  // Setting one of the character set variables changes the collation without the server reporting it: all four go.
+  const charsetDiffers = CHARACTER_SET_VARIABLES.some((name) => differs(name, client, current, neutral));
   for (const name of names) {
     const wanted = client.get(name) ?? neutral.variables.get(name);
-    if (wanted === undefined || current.variables.get(name) === wanted) continue;
+    if (wanted === undefined) continue;
+    if (!(charsetDiffers && CHARACTER_SET_VARIABLES.includes(name)) && !differs(name, client, current, neutral)) continue;
     assignments.push(`${name} = ${literal(name, wanted)}`);
+    values.set(name, wanted);
   }
-  return assignments.length === 0 ? undefined : `SET SESSION ${assignments.join(", ")}`;
+  return assignments.length === 0 ? undefined : { sql: `SET SESSION ${assignments.join(", ")}`, values };
+}
+
+function differs(name: string, client: ReadonlyMap<string, string>, current: SessionValues, neutral: SessionValues): boolean {
+  const wanted = client.get(name) ?? neutral.variables.get(name);
+  return wanted !== undefined && !sameValue(name, current.variables.get(name), wanted);
+}
+
+/** sql_mode is a set: the server reports its flags in an order of its own. */
+function sameValue(name: string, a: string | undefined, b: string): boolean {
+  if (a === b) return true;
+  if (a === undefined || name !== "sql_mode") return false;
+  const flags = (value: string) => value.toUpperCase().split(",").filter(Boolean).sort().join(",");
+  return flags(a) === flags(b);
 }
 
 /** A value as the server reported it, written back: numbers bare, NULL for an empty character_set_results, else quoted. */
