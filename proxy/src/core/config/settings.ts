@@ -76,7 +76,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     name: "target",
     kind: "url",
     description:
-      "The database: postgres://USER[:PASSWORD]@HOST:PORT/DB[?sslmode=disable|prefer|require]. USER reads max_connections at start; DB is the default database.",
+      "The database: postgres://USER[:PASSWORD]@HOST:PORT/DB[?sslmode=disable|prefer|require], or mysql:// / mariadb://USER[:PASSWORD]@HOST:PORT/DB. USER reads max_connections at start; DB is the default database.",
   },
   {
     name: "max_connections_percent",
