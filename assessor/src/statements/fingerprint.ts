@@ -51,13 +51,35 @@ export async function loadStatementFingerprinter(engine: Engine): Promise<Statem
     if (known) return known;
     let result: StatementFingerprint;
     try {
-      result = Object.freeze({ fingerprint: parser.fingerprint(sql), normalized: parser.normalize(sql).trim() });
+      result = Object.freeze({ fingerprint: parser.fingerprint(sql), normalized: numberRemainingLiterals(parser.normalize(sql).trim()) });
     } catch {
       result = Object.freeze(lexicalFingerprint(lexicalForm));
     }
     if (complete) byLexicalForm.set(lexicalForm, result);
     return result;
   };
+}
+
+/**
+ * pg_stat_statements' normalization leaves the literals of some utility statements as written (EXECUTE's arguments,
+ * FETCH counts, CREATE TABLE AS, DDL defaults): they become the next $n too, so no customer value reaches a report.
+ */
+function numberRemainingLiterals(normalized: string): string {
+  const tokens = tokenize(normalized, POSTGRES_DIALECT);
+  const literals = tokens.filter((token) => token.kind === "string" || token.kind === "number");
+  if (literals.length === 0) return normalized;
+  let next = 1;
+  for (const token of tokens) {
+    const n = token.kind === "parameter" ? Number(token.text.slice(1)) : Number.NaN;
+    if (n >= next) next = n + 1;
+  }
+  let out = "";
+  let at = 0;
+  for (const literal of literals) {
+    out += `${normalized.slice(at, literal.start)}$${next++}`;
+    at = literal.end;
+  }
+  return out + normalized.slice(at);
 }
 
 /** The lexical form of the first 16 KB, marked as cut, so it never equals the form of a statement that short. */

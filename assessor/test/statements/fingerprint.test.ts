@@ -33,6 +33,12 @@ describe("MySQL fingerprints (lexical, pt-query-digest style)", async () => {
     expect(fingerprint("SELECT 1;").normalized).toBe("select ?");
   });
 
+  test("EXECUTE of a prepared statement keeps no literal", () => {
+    expect(fingerprint("EXECUTE order_by_id USING @id").normalized).toBe("execute order_by_id using @id");
+    expect(fingerprint("SET @id = 30").normalized).toBe("set @id = ?");
+    expect(fingerprint("PREPARE order_by_id FROM 'SELECT * FROM orders WHERE id = ?'").normalized).toBe("prepare order_by_id from ?");
+  });
+
   test("truncated and empty text still fingerprints", () => {
     expect(fingerprint("SELECT * FROM t WHERE a = 'cut").normalized).toBe("select * from t where a = ?");
     expect(fingerprint("").normalized).toBe("");
@@ -49,6 +55,17 @@ describe("PostgreSQL fingerprints (libpg-query)", async () => {
     expect(b.fingerprint).toBe(a.fingerprint);
     expect(a.normalized).toBe("SELECT * FROM orders WHERE id IN ($1, $2, $3) AND status = $4");
     expect(fingerprint("SELECT * FROM invoices WHERE id = 1").fingerprint).not.toBe(a.fingerprint);
+  });
+
+  test("literals pg_stat_statements leaves in utility statements are numbered too", () => {
+    expect(fingerprint("EXECUTE order_by_id(30)").normalized).toBe("EXECUTE order_by_id($1)");
+    expect(fingerprint("EXECUTE order_by_id(31)")).toEqual(fingerprint("EXECUTE order_by_id(30)"));
+    expect(fingerprint("EXECUTE transfer(7, 'alice', 12.5)").normalized).toBe("EXECUTE transfer($1, $2, $3)");
+    expect(fingerprint("FETCH 100 FROM orders_cursor").normalized).toBe("FETCH $1 FROM orders_cursor");
+    expect(fingerprint("CREATE TEMP TABLE scratch AS SELECT 5 AS n").normalized).toBe("CREATE TEMP TABLE scratch AS SELECT $1 AS n");
+    // Numbering continues after the parameters the parser already numbered.
+    expect(fingerprint("DECLARE c CURSOR FOR SELECT * FROM t WHERE a = 5").normalized).toBe("DECLARE c CURSOR FOR SELECT * FROM t WHERE a = $1");
+    expect(fingerprint("SET search_path = app, 'x'").normalized).toBe("SET search_path = $1, $2");
   });
 
   test("text the parser rejects falls back to the lexical normalization", () => {
