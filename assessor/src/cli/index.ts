@@ -1,9 +1,11 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { access, constants, readFile, stat, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
 import { TOOL_VERSION } from "../analysis/analysis.js";
 import { assess } from "../assess.js";
 import { InputError } from "../input/input-error.js";
 import { fileInput } from "../input/log-input.js";
+import { systemErrorReason } from "../input/system-error.js";
 import { renderHtml } from "../report/html.js";
 import { renderMarkdown } from "../report/markdown.js";
 import type { Report } from "../report/report.js";
@@ -70,7 +72,7 @@ export async function runAssess(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.version) {
-    process.stdout.write(`${TOOL_VERSION}\n`);
+    process.stdout.write(`proxyfit ${TOOL_VERSION}\n`);
     return 0;
   }
   const bar = progressBar(process.stderr);
@@ -84,9 +86,11 @@ export async function runAssess(argv: string[]): Promise<number> {
       (name) => `--${name}`,
     );
     if (positionals.length === 0) throw new InputError("no log file given", { field: "FILE" });
+    // Checked before the logs are read: an assessment of an hour's logs must not end in "cannot write".
+    if (values.output) await checkWritable(values.output);
     const inputs = await Promise.all(
       positionals.map((path) =>
-        fileInput(path).catch((error: NodeJS.ErrnoException) => {
+        fileInput(path).catch((error: unknown) => {
           throw unreadable(error, path);
         }),
       ),
@@ -94,7 +98,7 @@ export async function runAssess(argv: string[]): Promise<number> {
     const configs = await Promise.all(
       (values.config ?? []).map(async (path) => ({
         name: path,
-        text: await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+        text: await readFile(path, "utf8").catch((error: unknown) => {
           throw unreadable(error, path, "--config");
         }),
       })),
@@ -109,8 +113,12 @@ export async function runAssess(argv: string[]): Promise<number> {
     });
     bar.done();
     const output = RENDERERS[format as OutputFormat](report);
-    if (values.output) await writeFile(values.output, output);
-    else process.stdout.write(output);
+    if (values.output) {
+      const path = values.output;
+      await writeFile(path, output).catch((error: unknown) => {
+        throw unwritable(error, path);
+      });
+    } else process.stdout.write(output);
     return 0;
   } catch (error) {
     bar.done();
@@ -118,7 +126,7 @@ export async function runAssess(argv: string[]): Promise<number> {
       process.stderr.write(`proxyfit assess: ${error.message}\n`);
       return 2;
     }
-    process.stderr.write(`proxyfit assess: unexpected failure: ${(error as Error).stack ?? error}\n`);
+    process.stderr.write(`proxyfit assess: unexpected failure (a bug: please report it): ${(error as Error).stack ?? error}\n`);
     return 1;
   }
 }
@@ -131,6 +139,20 @@ function parse(argv: string[]) {
 }
 
 /** A file the user named that cannot be read, as the InputError that names it. */
-function unreadable(error: NodeJS.ErrnoException, file: string, field?: string): InputError {
-  return new InputError(error.code === "ENOENT" ? "no such file" : error.message, { file, field });
+function unreadable(error: unknown, file: string, field?: string): InputError {
+  if (error instanceof InputError) return error;
+  return new InputError(systemErrorReason(error) ?? (error as Error).message, { file, field });
+}
+
+/** The output file cannot be written: one line naming it, exit code 2. */
+function unwritable(error: unknown, file: string): InputError {
+  return new InputError(`cannot write the output (--output): ${systemErrorReason(error) ?? (error as Error).message}`, { file });
+}
+
+async function checkWritable(file: string): Promise<void> {
+  const info = await stat(file).catch(() => undefined);
+  if (info?.isDirectory()) throw new InputError("cannot write the output (--output): is a directory", { file });
+  await access(info ? file : dirname(file), constants.W_OK).catch((error: unknown) => {
+    throw unwritable(error, file);
+  });
 }

@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
+import { InputError } from "./input-error.js";
 
 /** One log to read: a file on disk, an upload, a test's buffer. */
 export interface LogInput {
@@ -13,7 +14,7 @@ export interface LogInput {
 
 export async function fileInput(path: string, name: string = path): Promise<LogInput> {
   const info = await stat(path);
-  if (info.isDirectory()) throw new Error(`${path}: is a directory, not a log file`);
+  if (info.isDirectory()) throw new InputError("is a directory, not a log file", { file: name });
   return { name, size: info.size, open: () => createReadStream(path, { highWaterMark: 1 << 16 }) };
 }
 

@@ -1,10 +1,12 @@
 import { removeStaleSpools } from "./uploads/multipart-upload.js";
 import { once } from "node:events";
-import { createServer } from "node:http";
+import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { type AppOptions, createApp, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_SYNC_LIMIT_BYTES } from "./app.js";
 import { errorFields, jsonLogger, type Logger, silentLogger } from "./logger.js";
+import { systemErrorReason } from "../input/system-error.js";
+import { redactPassword } from "./storage/postgres-database.js";
 import { defaultDataDir, openStore } from "./storage/open-store.js";
 
 export interface ServerOptions extends Omit<AppOptions, "store"> {
@@ -19,6 +21,11 @@ export interface ServerOptions extends Omit<AppOptions, "store"> {
   shutdownGraceMs?: number;
   /** How long a client may take to send a whole upload. Default 1 h. */
   requestTimeoutMs?: number;
+}
+
+/** The server cannot start for a reason the operator can fix (a busy port, a database that does not answer). */
+export class StartupError extends Error {
+  override name = "StartupError";
 }
 
 export interface RunningServer {
@@ -44,25 +51,39 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
   }
 
-  const stale = await removeStaleSpools();
-  if (stale > 0) logger.info("removed the spooled uploads of a server that stopped mid-upload", { directories: stale });
-  const store = await openStore({
-    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
-    dataDir: options.dataDir ?? defaultDataDir(),
-    onDatabaseError: (error) => logger.warn("database connection lost", errorFields(error)),
-  });
-  const { app, jobs, drain } = createApp({ ...options, store, logger });
-  const server = createServer(app);
+  // The port first: a busy port is told at once, not after the store has been opened (tens of seconds, the first time).
+  // Until the store is open every request gets 503 and Retry-After, as /readyz would say.
+  const starting: RequestListener = (_request, response) => {
+    response.writeHead(503, { "content-type": "application/json", "retry-after": "1" }).end('{"status":"starting"}\n');
+  };
+  const server = createServer(starting);
   server.requestTimeout = options.requestTimeoutMs ?? 3_600_000;
+  const port = options.port ?? 8080;
   try {
-    server.listen(options.port ?? 8080, host);
+    server.listen(port, host);
     await once(server, "listening");
   } catch (error) {
-    await store.close();
-    throw error;
+    throw new StartupError(`cannot listen on ${host}:${port}: ${systemErrorReason(error) ?? (error as Error).message}`);
   }
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  let store: Awaited<ReturnType<typeof openStore>>;
+  try {
+    const stale = await removeStaleSpools();
+    if (stale > 0) logger.info("removed the spooled uploads of a server that stopped mid-upload", { directories: stale });
+    store = await openStore({
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+      dataDir: options.dataDir ?? defaultDataDir(),
+      onDatabaseError: (error) => logger.warn("database connection lost", errorFields(error)),
+    });
+  } catch (error) {
+    await new Promise((closed) => server.close(closed));
+    const where = options.databaseUrl ? `the database ${redactPassword(options.databaseUrl)}` : `the data directory ${options.dataDir ?? defaultDataDir()}`;
+    throw new StartupError(`cannot open ${where}: ${systemErrorReason(error) ?? (error as Error).message}`);
+  }
+  const { app, jobs, drain } = createApp({ ...options, store, logger });
+  server.off("request", starting);
+  server.on("request", app);
+  const boundPort = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${boundPort}`;
   logger.info("listening", { url, storage: store.description, auth: options.token ? "bearer token" : "none" });
 
   let stopping: Promise<void> | undefined;
@@ -82,7 +103,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     })();
     return stopping;
   };
-  return { url, port, host, shutdown };
+  return { url, port: boundPort, host, shutdown };
 }
 
 export const SERVE_USAGE = `usage: proxyfit serve [options]
@@ -173,8 +194,9 @@ export async function runServe(
   try {
     server = await startServer({ ...options, ...wiring, logger });
   } catch (error) {
-    logger.error("could not start", errorFields(error));
-    return 1;
+    if (!(error instanceof StartupError)) throw error;
+    process.stderr.write(`proxyfit serve: ${error.message}\n`);
+    return 2;
   }
   const signal = await Promise.race(
     (["SIGTERM", "SIGINT"] as const).map((name) => once(process, name).then(() => name)),

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { systemErrorReason } from "@proxyfit/assessor";
 import { loadDeployConfig } from "../config/deploy-config.js";
 import { DeployConfigError, formatProblem } from "../config/field-reader.js";
 import { terraformModules } from "../hcl/terraform-module.js";
@@ -55,8 +56,13 @@ export async function runTerraform(argv: string[]): Promise<number> {
   }
   for (const module of modules) {
     const dir = join(options.output, module.name);
-    mkdirSync(dir, { recursive: true });
-    for (const [file, text] of Object.entries(module.files)) writeFileSync(join(dir, file), text);
+    try {
+      mkdirSync(dir, { recursive: true });
+      for (const [file, text] of Object.entries(module.files)) writeFileSync(join(dir, file), text);
+    } catch (error) {
+      process.stderr.write(`proxyfit terraform: ${dir}: cannot write the module (-o): ${systemErrorReason(error) ?? (error as Error).message}\n`);
+      return 2;
+    }
     process.stdout.write(`${relative(process.cwd(), dir) || "."}: ${Object.keys(module.files).join(", ")}\n`);
   }
   return 0;

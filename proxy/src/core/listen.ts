@@ -3,6 +3,7 @@
  * it is for; the CLI turns it into exit status 2, as for a bad setting.
  */
 import type { Server } from "node:net";
+import { systemErrorReason } from "@proxyfit/assessor";
 import type { HostPort } from "./config/index.js";
 
 /** What a listener serves, as the error line names it. */
@@ -19,17 +20,8 @@ export class ListenError extends Error {
   }
 }
 
-/** The system's words for the usual failures, without Node's "listen EADDRINUSE: ..." prefix. */
-const REASONS: Readonly<Record<string, string>> = {
-  EADDRINUSE: "address already in use",
-  EACCES: "permission denied",
-  EADDRNOTAVAIL: "address not available on this host",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "host name lookup failed",
-};
-
 function reasonOf(error: NodeJS.ErrnoException): string {
-  return (error.code && REASONS[error.code]) || error.message;
+  return systemErrorReason(error) ?? error.message;
 }
 
 /** Binds `server`; resolves with the address bound (the real port when 0 was asked for), or rejects with a ListenError. */

@@ -125,11 +125,13 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
       borrowed(latencyMs) {
         metrics.histograms.DatabaseConnectionsBorrowLatency.observe(latencyMs * 1000);
         recorder?.borrowWaited(latencyMs);
+        sampleCounts();
       },
       connectionRequested: () => metrics.count("DatabaseConnectionRequests"),
       connectionOpened() {
         available = true;
         metrics.count("DatabaseConnectionsSetupSucceeded");
+        sampleCounts();
       },
       connectionFailed() {
         available = false;
@@ -139,6 +141,8 @@ export async function startProxy(settings: ProxySettings, options: StartOptions 
   });
 
   const clients = new Map<number, ProxyClient>();
+  // Between the once-a-second samples: what a statement of a few milliseconds used would otherwise go unseen.
+  const sampleCounts = () => recorder?.sample({ clientConnections: clients.size, databaseConnections: pool.connections.size });
   const clock = { now: Date.now() };
   const services: CoreServices<PooledConnection> = { settings, pool, log, metrics, rulebook, users, tls, observer: recorder, clients, clock };
   const accept = database.serve(services);

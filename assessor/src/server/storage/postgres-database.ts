@@ -37,7 +37,8 @@ export async function openPostgresDatabase(
   };
 }
 
-function redactPassword(databaseUrl: string): string {
+/** The URL with its password, if any, replaced by "***": safe to log. */
+export function redactPassword(databaseUrl: string): string {
   try {
     const url = new URL(databaseUrl);
     if (url.password) url.password = "***";

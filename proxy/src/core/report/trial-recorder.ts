@@ -125,16 +125,21 @@ export class TrialRecorder implements TrafficObserver {
     return { file: SOURCE_FILE, line: ++this.line };
   }
 
-  /** One sample of what the proxy sees; call about once a second. */
-  sample(now: TrialSample, at = Date.now()): void {
+  /**
+   * One sample of what the proxy sees: all of it about once a second, and the counts that are cheap to read whenever
+   * they may have grown (a connection opened, a borrow), so a peak shorter than a second still counts.
+   */
+  sample(now: Partial<TrialSample>, at = Date.now()): void {
     const bucket = Math.floor((at - this.startedAt) / 1000 / this.bucketSeconds);
     if (bucket >= MAX_BUCKETS) this.widen();
     const index = Math.floor((at - this.startedAt) / 1000 / this.bucketSeconds);
     for (const key of Object.keys(this.series) as Array<keyof TrialSample>) {
       const values = this.series[key];
       while (values.length <= index) values.push(0);
-      values[index] = Math.max(values[index]!, now[key]);
-      this.peaks[key] = Math.max(this.peaks[key], now[key]);
+      const value = now[key];
+      if (value === undefined) continue;
+      values[index] = Math.max(values[index]!, value);
+      this.peaks[key] = Math.max(this.peaks[key], value);
     }
   }
 

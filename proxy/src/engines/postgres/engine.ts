@@ -2,6 +2,7 @@
  * The PostgreSQL engine: `postgres://` and `postgresql://` targets, protocol 3.0 toward clients and the database.
  */
 import type { Socket } from "node:net";
+import { systemErrorReason } from "@proxyfit/assessor";
 import type { UserCredential } from "../../core/auth/credentials.js";
 import type { TargetSettings } from "../../core/config/settings.js";
 import type { ProxySettings } from "../../core/config/index.js";
@@ -41,7 +42,9 @@ export const postgresEngine: Engine = {
     try {
       first = await DatabaseConnection.open({ ...connectOptions(settings, timeoutMs), database: target.database, credential });
     } catch (error) {
-      throw new Error(`cannot connect to the target ${target.host}:${target.port} as ${target.user}: ${(error as Error).message}`);
+      throw new Error(
+        `cannot connect to the target ${target.host}:${target.port} as ${target.user}: ${systemErrorReason(error) ?? (error as Error).message}`,
+      );
     }
     const maxConnections = Number(await first.run("SHOW max_connections"));
     const functions = parseFunctionCatalog(await first.run(FUNCTION_CATALOG_QUERY));
