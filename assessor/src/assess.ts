@@ -1,15 +1,15 @@
 import { type Analysis, createAnalysis } from "./analysis/analysis.js";
-import type { Engine, LogEvent } from "./events/log-event.js";
-import { DETECTION_LINES, detectFormat, formatById } from "./formats/index.js";
+import { ENGINE_TITLES, type Engine, type LogEvent } from "./events/log-event.js";
+import { bestFormat, DETECTION_LINES, detectFormat, formatById, LOG_FORMATS } from "./formats/index.js";
 import type { EmitEvent, FormatDetection, FormatId, LogFormat, LogParser } from "./formats/log-format.js";
 import { MysqlLogReconciler } from "./formats/mysql-merge.js";
 import { InputError } from "./input/input-error.js";
 import { type LineBatch, type LineReaderEvents, type LineReaderResult, readLines } from "./input/line-reader.js";
 import type { LogInput } from "./input/log-input.js";
-import { analyzeConfigs } from "./configs/index.js";
+import { analyzeConfigs, CONFIG_FAMILIES } from "./configs/index.js";
 import { CoverageObserver } from "./coverage/input-coverage.js";
 import { BuiltInPriceSource } from "./pricing/built-in-prices.js";
-import { compareCosts } from "./pricing/compare-costs.js";
+import { compareCosts, NOT_PRICED } from "./pricing/compare-costs.js";
 import type { PriceSource } from "./pricing/price-source.js";
 import type { Recommendation } from "./recommendation/recommendation.js";
 import { recommend } from "./recommendation/recommend.js";
@@ -85,22 +85,14 @@ export async function assess(inputs: readonly LogInput[], options: AssessOptions
   for (const cursor of cursors) {
     if (cursor.format.engine !== engine) {
       throw new InputError(
-        `this is a ${cursor.format.engine} log (${cursor.format.id}), but the assessment is for ${engine}` +
+        `this is a ${ENGINE_TITLES[cursor.format.engine]} log (${cursor.format.id}), but the assessment is for ${ENGINE_TITLES[engine]}` +
           (options.engine ? " (--engine)" : ` (from ${cursors[0]!.input.name})`),
         { file: cursor.input.name },
       );
     }
   }
 
-  const target = targetOf(engine, options);
-  const analysis = await createAnalysis({
-    engine,
-    profile,
-    replay: { maxConnections: target.max_connections, maxConnectionsPercent: options.maxConnectionsPercent ?? 100 },
-  });
-  await mergeTimelines(cursors, analysis, options.signal);
-  const report = analysis.report(cursors.map((c) => c.inputReport(options.prefix)));
-
+  // Configs first: a file no family recognises ends the assessment before the logs are read.
   const configs = await analyzeConfigs(options.configs ?? [], {
     engine,
     profile,
@@ -110,8 +102,25 @@ export async function assess(inputs: readonly LogInput[], options: AssessOptions
     const problem = configs.problems[0]!;
     throw new InputError(problem.message, { file: problem.file, line: problem.line });
   }
+  const target = targetOf(engine, options);
+  const analysis = await createAnalysis({
+    engine,
+    profile,
+    replay: { maxConnections: target.max_connections, maxConnectionsPercent: options.maxConnectionsPercent ?? 100 },
+  });
+  await mergeTimelines(cursors, analysis, options.signal);
+  if (forced) for (const cursor of cursors) cursor.refuseIfMostlyNotUnderstood();
+  const report = analysis.report(cursors.map((c) => c.inputReport(options.prefix)));
+
   // Absent when no configuration was given, so a report tells "none given" from "nothing found".
-  if (options.configs && options.configs.length > 0) report.configFindings = configs.findings;
+  if (options.configs && options.configs.length > 0) {
+    report.configFiles = configs.recognised.map(({ file, families }) => ({
+      file,
+      recognisedAs: families.map((id) => CONFIG_FAMILIES.find((family) => family.id === id)?.title ?? id),
+      findings: configs.findings.filter((finding) => finding.file === file).length,
+    }));
+    report.configFindings = configs.findings;
+  }
   report.costs = await compareCosts(
     {
       engine,
@@ -125,6 +134,12 @@ export async function assess(inputs: readonly LogInput[], options: AssessOptions
     },
     await priceSource(options.livePricing),
   );
+  if (options.livePricing && report.costs.options.length === 0) {
+    // Every option failed to price: a cost section of notes alone, "as of now", would pass for an answer.
+    const failed = report.costs.notes.find((note) => note.includes(NOT_PRICED));
+    const reason = failed ? failed.slice(failed.indexOf(NOT_PRICED) + NOT_PRICED.length) : report.costs.notes.join("; ");
+    throw new InputError(`nothing could be priced: ${reason}`, { field: "--live-pricing" });
+  }
   report.recommendation = recommend({
     report,
     engine,
@@ -220,6 +235,7 @@ class InputCursor {
     private readonly readerResult: LineReaderResult,
     private readonly prefixGiven: boolean,
     text: { bytes: number },
+    private readonly sample: readonly string[],
   ) {
     this.coverage = new CoverageObserver(format.id);
     this.text = text;
@@ -272,6 +288,7 @@ class InputCursor {
       readerResult,
       options.prefix !== undefined,
       text,
+      sample,
     );
     cursor.extraProblems.push(...problems);
     return cursor;
@@ -344,6 +361,25 @@ class InputCursor {
   private async nextBatch(): Promise<LineBatch | undefined> {
     const next = await this.batches.next();
     return next.done ? undefined : next.value;
+  }
+
+  /**
+   * A format forced with --log-format that understood less than half of the lines: the file is refused, with what it
+   * looks like, rather than assessed as a few sessions among thousands of lines not understood.
+   */
+  refuseIfMostlyNotUnderstood(): void {
+    const { linesRead, linesNotUnderstood } = this.inputReport(undefined);
+    if (linesNotUnderstood * 2 <= linesRead) return;
+    const looks = bestFormat(LOG_FORMATS, this.sample);
+    const hint = !looks
+      ? "detection does not recognise it as any format either"
+      : looks.format.id === this.format.id
+        ? `detection agrees it is ${looks.format.id}, so most of the file is something else`
+        : `it looks like ${looks.format.id}: drop --log-format, or give --log-format ${looks.format.id}`;
+    throw new InputError(
+      `read as ${this.format.id} (--log-format), ${linesNotUnderstood.toLocaleString("en-US")} of ${linesRead.toLocaleString("en-US")} lines are not understood; ${hint}`,
+      { file: this.input.name },
+    );
   }
 
   inputReport(prefixOption: string | undefined): InputReport {

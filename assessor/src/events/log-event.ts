@@ -1,6 +1,9 @@
 /** The database engines proxyfit understands. MariaDB logs count as "mysql". */
 export type Engine = "postgresql" | "mysql";
 
+/** The engine as messages name it. */
+export const ENGINE_TITLES: Readonly<Record<Engine, string>> = { postgresql: "PostgreSQL", mysql: "MySQL/MariaDB" };
+
 /**
  * What a log line (or record) says happened on one backend. Every log format yields these, so sessions, rules and
  * replay never know where a line came from.

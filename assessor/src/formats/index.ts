@@ -1,4 +1,4 @@
-import type { Engine } from "../events/log-event.js";
+import { ENGINE_TITLES, type Engine } from "../events/log-event.js";
 import { InputError } from "../input/input-error.js";
 import type { FormatDetection, FormatId, LogFormat } from "./log-format.js";
 import { mysqlGeneralFormat } from "./mysql-general.js";
@@ -43,15 +43,20 @@ export function detectFormat(
   const candidates = options.only
     ? [options.only]
     : LOG_FORMATS.filter((f) => !options.engine || f.engine === options.engine);
-  let best: { format: LogFormat; detection: FormatDetection } | undefined;
-  for (const format of candidates) {
-    const detection = format.detect(sample);
-    if (detection && (!best || detection.confidence > best.detection.confidence)) best = { format, detection };
-  }
-  // An explicit --log-format is obeyed even when the sample does not look like it: its lines are then counted as not
-  // understood, which the report shows.
+  const best = bestFormat(candidates, sample);
+  // An explicit --log-format is obeyed even when the sample does not look like it: the assessment refuses the file
+  // afterwards if the format understood less than half of it (assess.ts).
   if (!best && options.only) return { format: options.only, detection: { format: options.only.id, confidence: 0 } };
-  if (!best || best.detection.confidence <= 0) {
+  if (!best && options.engine) {
+    const other = bestFormat(LOG_FORMATS, sample);
+    if (other) {
+      throw new InputError(
+        `this is a ${ENGINE_TITLES[other.format.engine]} log (${other.format.id}), not a ${ENGINE_TITLES[options.engine]} one (--engine ${options.engine})`,
+        { file },
+      );
+    }
+  }
+  if (!best) {
     const firstLine = sample.find((l) => l.trim() !== "") ?? "";
     const shown = firstLine.length > 120 ? `${firstLine.slice(0, 120)}…` : firstLine;
     const expected = candidates.map((f) => f.id).join(", ");
@@ -62,4 +67,17 @@ export function detectFormat(
     );
   }
   return best;
+}
+
+/** The format that explains most of the sample, or undefined when none explains any of it. */
+export function bestFormat(
+  formats: readonly LogFormat[],
+  sample: readonly string[],
+): { format: LogFormat; detection: FormatDetection } | undefined {
+  let best: { format: LogFormat; detection: FormatDetection } | undefined;
+  for (const format of formats) {
+    const detection = format.detect(sample);
+    if (detection && (!best || detection.confidence > best.detection.confidence)) best = { format, detection };
+  }
+  return best && best.detection.confidence > 0 ? best : undefined;
 }

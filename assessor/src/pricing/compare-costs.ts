@@ -5,6 +5,8 @@ import { sizePooler } from "./pooler-sizing.js";
 import type { PriceItem, PriceQuote, PriceSource } from "./price-source.js";
 
 export const HOURS_PER_MONTH = 730;
+/** Between an option's name and the error in a note about an option the price source failed to price. */
+export const NOT_PRICED = ": not priced: ";
 /** RDS Proxy bills a provisioned target for at least 2 vCPUs, an Aurora Serverless v2 target for at least 8 ACUs. */
 export const RDS_PROXY_MIN_VCPUS = 2;
 export const RDS_PROXY_MIN_ACUS = 8;
@@ -65,7 +67,7 @@ export async function compareCosts(input: CostInput, source: PriceSource): Promi
       if (typeof built === "string") notes.push(`${name}: ${built}`);
       else options.push(built);
     } catch (error) {
-      notes.push(`${name}: not priced: ${(error as Error).message}`);
+      notes.push(`${name}${NOT_PRICED}${(error as Error).message}`);
     }
   }
   return {

@@ -70,6 +70,9 @@ export class PriceListApiSource implements PriceSource {
   private readonly cache = new Map<string, Promise<PriceListProduct[]>>();
 
   constructor(private readonly options: PriceListApiOptions = {}) {
+    // The SDK warns on stderr, at its first client, that later SDK versions need a newer Node: nothing a proxyfit user
+    // can act on. Its documented switch (aws/aws-sdk-js-v3#7983), unless the user chose otherwise.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
     this.client = new PricingClient({
       region: options.apiRegion ?? "us-east-1",
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),

@@ -405,5 +405,18 @@ function inputsSection(report: Report): string {
     .join("");
   return `<section id="inputs"><h2>Inputs</h2>
 <table><thead><tr><th>File</th><th>Format</th><th class="num">Bytes</th><th class="num">Lines</th><th class="num">Events</th><th class="num">Not understood</th><th>First problems</th></tr></thead>
-<tbody>${rows}</tbody></table></section>`;
+<tbody>${rows}</tbody></table>${configFilesTable(report)}</section>`;
+}
+
+function configFilesTable(report: Report): string {
+  if (!report.configFiles || report.configFiles.length === 0) return "";
+  const rows = report.configFiles
+    .map(
+      (config) =>
+        `<tr><td><code>${escapeHtml(config.file)}</code></td><td>${escapeHtml(config.recognisedAs.join(", "))}</td><td class="num">${count(config.findings)}</td></tr>`,
+    )
+    .join("");
+  return `
+<table><thead><tr><th>Config file</th><th>Recognised as</th><th class="num">Findings</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
 }

@@ -1,5 +1,5 @@
 import { coverageLine, coverageSummary } from "./coverage-text.js";
-import { count, percent, pinRatioText, truncate } from "./format-numbers.js";
+import { count, percent, pinRatioText, plural, truncate } from "./format-numbers.js";
 import type { Report } from "./report.js";
 
 /** A markdown summary for pull requests and wikis (`--format md`). */
@@ -34,6 +34,14 @@ export function renderMarkdown(report: Report): string {
     out.push(
       `| ${cell(input.file)} | ${input.format} | ${input.prefix === undefined ? "" : `\`${cell(input.prefix)}\``} | ${count(input.linesRead)} | ${count(input.linesNotUnderstood)} |`,
     );
+  }
+  if (report.configFiles && report.configFiles.length > 0) {
+    out.push("");
+    out.push("| Config file | Recognised as | Findings |");
+    out.push("|---|---|---:|");
+    for (const config of report.configFiles) {
+      out.push(`| ${cell(config.file)} | ${cell(config.recognisedAs.join(", "))} | ${count(config.findings)} |`);
+    }
   }
   out.push("");
   out.push("## Coverage");
@@ -77,9 +85,9 @@ export function renderMarkdown(report: Report): string {
     out.push(`| Pinned connections | ${count(replay.peaks.pinnedConnections)} | ${count(replay.p99.pinnedConnections)} |`);
     out.push("");
     out.push(
-      `Multiplexing ${replay.multiplexingFactor.toFixed(1)}x. Without a proxy: ${count(replay.baseline.peakConcurrentSessions)} concurrent sessions at peak` +
+      `Multiplexing ${replay.multiplexingFactor.toFixed(1)}x. Without a proxy: ${plural(replay.baseline.peakConcurrentSessions, "concurrent session")} at peak` +
         (replay.maxConnections === undefined ? "." : ` against max_connections ${count(replay.maxConnections)}${replay.baseline.exceeded ? " (exceeded)" : ""}.`) +
-        (replay.borrowWaits.count > 0 ? ` ${count(replay.borrowWaits.count)} borrows would have waited, up to ${(replay.borrowWaits.maxWaitMs / 1000).toFixed(1)} s.` : ""),
+        (replay.borrowWaits.count > 0 ? ` ${plural(replay.borrowWaits.count, "borrow")} would have waited, up to ${(replay.borrowWaits.maxWaitMs / 1000).toFixed(1)} s.` : ""),
     );
     for (const note of replay.notes) out.push(`\n> ${note}`);
   }

@@ -21,12 +21,22 @@ export interface Report {
   topPinningStatements: PinningStatement[];
   /** Connection replay: what a transaction-pooling proxy would have needed (issue "Assessor analysis"). */
   replay?: ReplayReport;
+  /** The driver / ORM configuration files read (--config), in the order given; absent when none was given. */
+  configFiles?: ConfigFileReport[];
   /** Findings from driver / ORM configuration files given with --config. */
   configFindings?: ConfigFinding[];
   costs?: CostComparison;
   recommendation?: Recommendation;
   /** What only the trial proxy sees on the wire (source "trial-proxy" only). */
   trial?: TrialObservations;
+}
+
+export interface ConfigFileReport {
+  file: string;
+  /** The driver / ORM families the file was recognised as (their titles, e.g. "Prisma"). */
+  recognisedAs: string[];
+  /** How many of configFindings are about this file. */
+  findings: number;
 }
 
 /** Observations of a trial proxy that no log holds. */

@@ -1,5 +1,5 @@
 import { coverageLine, coverageSummary } from "./coverage-text.js";
-import { count, percent, pinRatioText, truncate } from "./format-numbers.js";
+import { count, percent, pinRatioText, plural, truncate } from "./format-numbers.js";
 import type { Report } from "./report.js";
 
 /** The short terminal summary of `proxyfit assess` (the default --format). */
@@ -13,10 +13,13 @@ export function renderText(report: Report): string {
     const prefix = input.prefix === undefined ? "" : `, prefix ${JSON.stringify(input.prefix)} (${input.prefixSource})`;
     const gz = input.compressed ? ", gzip" : "";
     out.push(
-      `  ${input.file}: ${input.format}${prefix}${gz}; ${count(input.linesRead)} lines, ` +
+      `  ${input.file}: ${input.format}${prefix}${gz}; ${plural(input.linesRead, "line")}, ` +
         `${count(input.linesNotUnderstood)} not understood`,
     );
     if (input.coverage) out.push(`    coverage: ${coverageLine(input.coverage)}`);
+  }
+  for (const config of report.configFiles ?? []) {
+    out.push(`  ${config.file}: config (${config.recognisedAs.join(", ")}); ${plural(config.findings, "finding")}`);
   }
   out.push("");
   out.push(`Coverage          ${coverageSummary(summary.coverage)}`);
@@ -37,7 +40,7 @@ export function renderText(report: Report): string {
   }
   if (summary.statementsClassifiedLexically > 0) {
     out.push(
-      `Not parsed        ${count(summary.statementsClassifiedLexically)} statements did not parse (truncated?) and were classified lexically`,
+      `Not parsed        ${plural(summary.statementsClassifiedLexically, "statement")} did not parse (truncated?) and ${summary.statementsClassifiedLexically === 1 ? "was" : "were"} classified lexically`,
     );
   }
 
@@ -68,13 +71,13 @@ export function renderText(report: Report): string {
     const limit =
       replay.maxConnections === undefined ? "max_connections unknown (--instance-class or --max-connections)" : `max_connections ${count(replay.maxConnections)}`;
     out.push(
-      `  without a proxy: ${count(replay.baseline.peakConcurrentSessions)} concurrent sessions at peak, ${limit}${replay.baseline.exceeded ? " — EXCEEDED" : ""}`,
+      `  without a proxy: ${plural(replay.baseline.peakConcurrentSessions, "concurrent session")} at peak, ${limit}${replay.baseline.exceeded ? " — EXCEEDED" : ""}`,
     );
     if (replay.proxyConnectionLimit !== undefined) {
       out.push(
         replay.borrowWaits.count === 0
           ? `  no borrow would have waited (proxy limit ${count(replay.proxyConnectionLimit)} at max_connections_percent ${replay.maxConnectionsPercent})`
-          : `  ${count(replay.borrowWaits.count)} borrows would have waited for the proxy limit of ${count(replay.proxyConnectionLimit)}, up to ${(replay.borrowWaits.maxWaitMs / 1000).toFixed(1)} s`,
+          : `  ${plural(replay.borrowWaits.count, "borrow")} would have waited for the proxy limit of ${count(replay.proxyConnectionLimit)}, up to ${(replay.borrowWaits.maxWaitMs / 1000).toFixed(1)} s`,
       );
     }
     for (const note of replay.notes) out.push(`  note: ${note}`);
@@ -83,11 +86,11 @@ export function renderText(report: Report): string {
     out.push("");
     out.push("Seen only by the trial proxy");
     for (const refused of trial.refusedConnections) {
-      out.push(`  ${count(refused.count)} connections refused (${refused.reason}): ${refused.message}`);
+      out.push(`  ${plural(refused.count, "connection")} refused (${refused.reason}): ${refused.message}`);
       for (const example of refused.examples) out.push(`      sent: ${example}`);
     }
     for (const kind of trial.notInspected.kinds) {
-      out.push(`  not inspected (${kind.kind}): ${count(kind.statements)} statements in ${count(kind.sessions)} sessions; RDS Proxy does not see into them either`);
+      out.push(`  not inspected (${kind.kind}): ${plural(kind.statements, "statement")} in ${plural(kind.sessions, "session")}; RDS Proxy does not see into them either`);
       for (const example of kind.examples) out.push(`      e.g. ${example}`);
     }
   }

@@ -1,30 +1,19 @@
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { proxyfit as command, ROOT } from "../../src/command/proxyfit-command.js";
+import { realLog } from "../../src/corpus.js";
 import { startPostgres } from "../../src/servers/postgres.js";
 import { runPostgresWorkload } from "../../src/workload/postgres.js";
 
 /** `proxyfit assess` as a user runs it: the built command on a real server's log, every output format, bad input. */
-const ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
-const BIN = join(ROOT, "cli/bin/proxyfit.js");
-const execFileAsync = promisify(execFile);
-
-async function proxyfit(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+async function proxyfit(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return command(args);
 }
 
 async function schemaValidator() {
@@ -109,6 +98,10 @@ describe("proxyfit assess", () => {
     await writeFile(prose, "Meeting notes\nWe talked about connection pooling.\nAction items: none.\n");
     const cases: Array<[string[], RegExp]> = [
       [[empty], /empty\.log: the file is empty/],
+      [["--log-format", "pg-csv", log], /postgresql\.log: read as pg-csv \(--log-format\), [\d,]+ of [\d,]+ lines are not understood; it looks like pg-stderr/],
+      [["--engine", "mysql", log], /postgresql\.log: this is a PostgreSQL log \(pg-stderr\), not a MySQL\/MariaDB one \(--engine mysql\)/],
+      [["--engine", "postgresql", realLog("other/go-mysql/slow007.log")], /slow007\.log: this is a MySQL\/MariaDB log \(mysql-slow\), not a PostgreSQL one/],
+      [["--config", join(ROOT, "README.md"), log], /README\.md: not recognised as a driver or ORM configuration/],
       [[binary], /core\.bin: .*binary/],
       [[prose], /notes\.txt: cannot recognise the log format/],
       [[join(work, "missing.log")], /missing\.log: no such file/],
@@ -122,7 +115,42 @@ describe("proxyfit assess", () => {
       const { code, stderr } = await proxyfit("assess", ...args);
       expect({ args, code }).toEqual({ args, code: 2 });
       expect(stderr).toMatch(message);
+      // One line; a usage error adds the usage after a blank line.
+      expect({ args, lines: stderr.replace(/\n\nusage: [\s\S]*$/, "").trimEnd().split("\n").length }).toEqual({ args, lines: 1 });
     }
+  });
+
+  it("lists the configs it read under Inputs, in every format", async () => {
+    const config = join(work, "application.properties");
+    await writeFile(config, "spring.datasource.url=jdbc:postgresql://db:5432/orders?prepareThreshold=0\n");
+    const text = await proxyfit("assess", "--config", config, log);
+    expect(text.stdout).toMatch(/^Inputs\n.*postgresql\.log: pg-stderr.*\n\s+.*application\.properties: config \(PostgreSQL JDBC driver \(pgjdbc\)\); \d+ findings?\n/m);
+    const json = JSON.parse((await proxyfit("assess", "--format", "json", "--config", config, log)).stdout);
+    expect(json.configFiles).toEqual([{ file: config, recognisedAs: ["PostgreSQL JDBC driver (pgjdbc)"], findings: json.configFindings.length }]);
+    const md = (await proxyfit("assess", "--format", "md", "--config", config, log)).stdout;
+    expect(md).toContain(`| ${config} | PostgreSQL JDBC driver (pgjdbc) |`);
+    const html = (await proxyfit("assess", "--format", "html", "--config", config, log)).stdout;
+    expect(html).toMatch(/<section id="inputs">[\s\S]*application\.properties[\s\S]*PostgreSQL JDBC driver \(pgjdbc\)[\s\S]*<\/section>/);
+  });
+
+  it("refuses a live-pricing run that priced nothing, in one line saying why, without the AWS SDK's warnings", async () => {
+    const unreachable = "http://127.0.0.1:9/";
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "example", AWS_MAX_ATTEMPTS: "1" };
+    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    const { code, stdout, stderr } = await command(
+      ["assess", "--live-pricing", "--pricing-endpoint", unreachable, "--instance-class", "db.t3.micro", log],
+      { env },
+    );
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(/^proxyfit assess: --live-pricing: nothing could be priced: AWS Price List API .* could not be reached \(ECONNREFUSED\)/);
+    expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+    const noCredentials = await command(["assess", "--live-pricing", "--pricing-endpoint", unreachable, log], {
+      env: { ...env, AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", AWS_PROFILE: "proxyfit-none", AWS_CONFIG_FILE: "/dev/null", AWS_SHARED_CREDENTIALS_FILE: "/dev/null", AWS_EC2_METADATA_DISABLED: "true" },
+    });
+    expect(noCredentials.code).toBe(2);
+    expect(noCredentials.stderr).toMatch(/^proxyfit assess: --live-pricing: nothing could be priced: .*no AWS credentials/);
+    expect(noCredentials.stderr).not.toMatch(/Warning|NodeVersionSupport/);
   });
 
   it("keeps everything understood when the last line is cut, and counts what is not", async () => {
@@ -134,11 +162,5 @@ describe("proxyfit assess", () => {
     const report = JSON.parse(stdout);
     expect(report.inputs[0].linesNotUnderstood).toBeGreaterThanOrEqual(1);
     expect(report.summary.sessions).toBeGreaterThan(20);
-  });
-
-  it("lists the subcommands", async () => {
-    const { code, stdout } = await proxyfit("--help");
-    expect(code).toBe(0);
-    expect(stdout).toMatch(/assess[\s\S]*serve[\s\S]*proxy[\s\S]*terraform/);
   });
 });

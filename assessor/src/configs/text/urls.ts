@@ -39,6 +39,8 @@ export function findConnectionStrings(text: string, lines: LineIndex): Connectio
     // Inside a '...' string literal the URL ends at the closing quote; unquoted (YAML, .properties) it may hold quotes.
     const quoted = text[match.index - 1] === "'";
     const url = (quoted ? match[0].split("'")[0]! : match[0]).replace(/[.,;]+$/, "");
+    // "postgres://..." in prose names the scheme only: nothing there to connect to, nor to check.
+    if (url.length <= (match[1] ? match[1].length + 1 : match[2]!.length + 3)) continue;
     const line = lines.lineAt(match.index);
     const query = url.indexOf("?");
     const params: Setting[] = [];
