@@ -1,7 +1,7 @@
 /**
  * `proxyfit proxy`: runs the trial proxy until SIGINT or SIGTERM, then writes the trial report (report_file).
  */
-import type { TrialObservations } from "@proxyfit/assessor";
+import { plural, type TrialObservations } from "@proxyfit/assessor";
 import { ConfigError, type SettingKind } from "../core/config/index.js";
 import { loadSettings, SETTINGS } from "../index.js";
 import { startProxy } from "../core/proxy.js";
@@ -23,7 +23,7 @@ function usage(): string {
   const lines = SETTINGS.map((s) => {
     const flag = `--${s.name.replaceAll("_", "-")}`;
     const value = s.kind === "boolean" ? "" : s.values ? ` ${s.values[0]}|...` : ` ${PLACEHOLDERS[s.kind]}`;
-    const fallback = s.default !== undefined ? ` (default ${s.default})` : "";
+    const fallback = (s.default ?? s.derivedDefault) !== undefined ? ` (default ${s.default ?? s.derivedDefault})` : "";
     return `  ${`${flag}${value}`.padEnd(44)} ${s.description}${fallback}`;
   });
   return [
@@ -97,7 +97,7 @@ export async function runProxy(argv: string[]): Promise<number> {
   if (!report) return 0;
   const { summary } = report;
   process.stderr.write(
-    `proxyfit proxy: ${summary.sessions} sessions, ${summary.pinnedSessions} pinned (pin ratio ${(summary.pinRatio * 100).toFixed(1)}%), peak database connections ${report.replay?.peaks.databaseConnections ?? 0}\n`,
+    `proxyfit proxy: ${plural(summary.sessions, "session")}, ${summary.pinnedSessions.toLocaleString("en-US")} pinned (pin ratio ${(summary.pinRatio * 100).toFixed(1)}%), peak database connections ${report.replay?.peaks.databaseConnections ?? 0}\n`,
   );
   const trialLine = trialSummary(report.trial);
   if (trialLine) process.stderr.write(`proxyfit proxy: ${trialLine}\n`);
@@ -108,13 +108,11 @@ export async function runProxy(argv: string[]): Promise<number> {
 function trialSummary(trial: TrialObservations | undefined): string | undefined {
   if (!trial) return undefined;
   const parts: string[] = [];
-  for (const refused of trial.refusedConnections) parts.push(`${count(refused.count, "connection")} refused (${refused.reason.replace("_", " ")})`);
+  for (const refused of trial.refusedConnections) parts.push(`${plural(refused.count, "connection")} refused (${refused.reason.replace("_", " ")})`);
   const { notInspected } = trial;
   if (notInspected.statements > 0) {
     const kinds = notInspected.kinds.map((kind) => `${kind.kind.replace("_", " ")} ${kind.statements}`).join(", ");
-    parts.push(`${count(notInspected.statements, "statement")} not inspected (${kinds})`);
+    parts.push(`${plural(notInspected.statements, "statement")} not inspected (${kinds})`);
   }
   return parts.length > 0 ? `${parts.join("; ")}: see the trial report` : undefined;
 }
-
-const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;

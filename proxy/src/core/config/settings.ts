@@ -58,6 +58,8 @@ export interface SettingDefinition {
   kind: SettingKind;
   /** Shown by --help and in docs; the default as the user would write it. */
   default?: string;
+  /** A default that depends on other settings, in words for --help (the code computes it; `default` is then unset). */
+  derivedDefault?: string;
   values?: readonly string[];
   min?: number;
   max?: number;
@@ -89,7 +91,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   {
     name: "max_idle_connections_percent",
     kind: "integer",
-    default: "50",
+    derivedDefault: "half of max_connections_percent, as RDS Proxy",
     min: 0,
     max: 100,
     description: "Share of the target's max_connections the proxy keeps open while idle; at most max_connections_percent.",
