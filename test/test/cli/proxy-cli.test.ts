@@ -1,30 +1,19 @@
-import { execFile, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { PROXYFIT_BIN as BIN, proxyfit as command, requireBuild } from "../../src/command/proxyfit-command.js";
 
 /** `proxyfit proxy` as a user runs it: the built command, start-up failures. */
-const ROOT = resolve(fileURLToPath(import.meta.url), "../../../..");
-const BIN = join(ROOT, "cli/bin/proxyfit.js");
 const TARGET = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /** Runs the command to its end; a proxy left running would be killed at the timeout and fail the test. */
-function proxyfit(...args: string[]): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      const failed = error as (Error & { code?: number; signal?: string }) | null;
-      done({ code: failed ? (failed.code ?? null) : 0, signal: failed?.signal ?? null, stdout, stderr });
-    });
-  });
-}
+const proxyfit = (...args: string[]) => command(args, { timeoutMs: 30_000 });
 
 let busy: Server;
 let busyPort: number;
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, "proxy/dist/cli/index.js"))) throw new Error("build first: npm run build");
+  requireBuild();
   busy = createServer();
   await new Promise<void>((listening) => busy.listen(0, "127.0.0.1", listening));
   busyPort = (busy.address() as { port: number }).port;
@@ -56,18 +45,24 @@ test("a target whose scheme no engine speaks: exit status 2, one line naming the
   expect(result.stdout).toBe("");
 });
 
-test("at SIGINT the summary names refused connections and statements not inspected", async () => {
-  const child = spawn(process.execPath, [BIN, "proxy", "--target", TARGET, "--listen", "127.0.0.1:0", "--admin", "off", "--max-connections-percent", "2"]);
-  let stderr = "";
+/** Starts `proxyfit proxy` on a free port; resolves with that port, its stderr so far, and its exit. */
+async function startProxyCommand(...flags: string[]) {
+  const child = spawn(process.execPath, [BIN, "proxy", "--target", TARGET, "--listen", "127.0.0.1:0", "--admin", "off", ...flags]);
+  const output = { stderr: "" };
   const port = await new Promise<number>((listening, failed) => {
     child.stderr.on("data", (data: Buffer) => {
-      stderr += data.toString();
-      const match = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr);
+      output.stderr += data.toString();
+      const match = /listening on 127\.0\.0\.1:(\d+)/.exec(output.stderr);
       if (match) listening(Number(match[1]));
     });
-    child.once("exit", () => failed(new Error(`the proxy exited: ${stderr}`)));
+    child.once("exit", () => failed(new Error(`the proxy exited: ${output.stderr}`)));
   });
   const exited = new Promise<number | null>((done) => child.once("exit", done));
+  return { child, port, output, exited };
+}
+
+test("at SIGINT the summary names refused connections and statements not inspected", async () => {
+  const { child, port, output, exited } = await startProxyCommand("--max-connections-percent", "2");
   const config = { host: "127.0.0.1", port, user: "postgres", database: "postgres" };
   const refused = new pg.Client({ ...config, options: "-c statement_timeout=5s" });
   await expect(refused.connect()).rejects.toThrow("RDS Proxy currently doesn’t support command-line options");
@@ -77,5 +72,16 @@ test("at SIGINT the summary names refused connections and statements not inspect
   await client.end();
   child.kill("SIGINT");
   expect(await exited).toBe(0);
-  expect(stderr).toContain("proxyfit proxy: 1 connection refused (startup options); 1 statement not inspected (do block 1): see the trial report\n");
+  expect(output.stderr).toContain("proxyfit proxy: 1 connection refused (startup options); 1 statement not inspected (do block 1): see the trial report\n");
+});
+
+test("a proxy stopped right after one select 1 counts the database connection it used", async () => {
+  const { child, port, output, exited } = await startProxyCommand();
+  const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", database: "postgres" });
+  await client.connect();
+  await client.query("select 1");
+  await client.end();
+  child.kill("SIGINT");
+  expect(await exited).toBe(0);
+  expect(output.stderr).toContain("proxyfit proxy: 1 session, 0 pinned (pin ratio 0.0%), peak database connections 1\n");
 });

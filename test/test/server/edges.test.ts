@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { PROBLEM_TYPE_PREFIX } from "@proxyfit/assessor/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,6 +24,31 @@ async function problem(response: Response): Promise<Record<string, unknown>> {
   expect(response.headers.get("content-type")).toMatch(/application\/problem\+json/);
   return (await response.json()) as Record<string, unknown>;
 }
+
+/** A request as `curl -X POST URL` writes it: no body, so neither Content-Length nor Transfer-Encoding. */
+async function bodilessPost(path: string, headers: string[]): Promise<{ status: number; body: string }> {
+  const url = new URL(api.server.url);
+  const socket = connect(Number(url.port), url.hostname);
+  await once(socket, "connect");
+  socket.end([`POST ${path} HTTP/1.1`, `Host: ${url.host}`, `Authorization: Bearer ${TOKEN}`, "Connection: close", ...headers, "", ""].join("\r\n"));
+  let text = "";
+  for await (const chunk of socket) text += chunk.toString();
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), body: text.slice(text.indexOf("\r\n\r\n") + 4) };
+}
+
+describe("an upload with no body", () => {
+  it("gets the same 422 with or without a Content-Type, and nothing is stored", async () => {
+    const before = ((await (await api.call("/v1/assessments?limit=100")).json()) as { items: unknown[] }).items.length;
+    const bare = await bodilessPost("/v1/assessments", []);
+    const typed = await bodilessPost("/v1/assessments", ["Content-Type: text/plain"]);
+    expect(bare.status).toBe(422);
+    expect(typed.status).toBe(422);
+    expect(JSON.parse(bare.body)).toEqual(JSON.parse(typed.body));
+    expect(JSON.parse(bare.body).detail).toMatch(/upload\.log: the file is empty/);
+    const after = ((await (await api.call("/v1/assessments?limit=100")).json()) as { items: unknown[] }).items.length;
+    expect(after).toBe(before);
+  });
+});
 
 describe("malformed ids and cursors", () => {
   it.each(["/%00", "/%", "/%ff%fe", "/%00/report.html", "/%/recommendation.json", "/x%00y"])(

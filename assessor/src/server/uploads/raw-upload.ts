@@ -64,9 +64,12 @@ export function rawUpload(request: IncomingMessage, name: string, limitBytes: nu
   };
 }
 
+/** The body's length as the request announces it; undefined when it is chunked (Transfer-Encoding). */
 export function declaredLength(request: IncomingMessage): number | undefined {
   const header = request.headers["content-length"];
-  return header === undefined ? undefined : Number(header);
+  if (header !== undefined) return Number(header);
+  // RFC 9112 6.3: a request with neither Content-Length nor Transfer-Encoding has no body at all.
+  return request.headers["transfer-encoding"] === undefined ? 0 : undefined;
 }
 
 export function incompleteUpload(name: string, received: number, declared?: number, cause?: unknown): HttpProblem {
