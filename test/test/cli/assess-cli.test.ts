@@ -135,7 +135,7 @@ describe("proxyfit assess", () => {
 
   it("refuses a live-pricing run that priced nothing, in one line saying why, without the AWS SDK's warnings", async () => {
     const unreachable = "http://127.0.0.1:9/";
-    const env = { ...process.env, AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "example", AWS_MAX_ATTEMPTS: "1" };
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "example", AWS_MAX_ATTEMPTS: "1" };
     delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     const { code, stdout, stderr } = await command(
       ["assess", "--live-pricing", "--pricing-endpoint", unreachable, "--instance-class", "db.t3.micro", log],
