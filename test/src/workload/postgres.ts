@@ -338,7 +338,7 @@ async function runSession(base: URL, scenario: Scenario): Promise<SessionTruth> 
 async function setUp(base: URL): Promise<SessionTruth[]> {
   const setupSteps: Step[] = [
     ...ROLES.map((role) => ({ text: `CREATE ROLE ${role} LOGIN` })),
-    ...Object.entries(DATABASES).map(([db, owner]) => ({ text: `CREATE DATABASE ${db} OWNER ${owner}` })),
+    ...Object.entries(DATABASES).map(([db, owner]) => ({ text: `CREATE DATABASE ${db} OWNER ${owner} TEMPLATE template0` })),
     { text: "GRANT CONNECT ON DATABASE shop TO app_ro" },
   ];
   const shopSteps: Step[] = [

@@ -7,8 +7,12 @@ import { randomBytes } from "node:crypto";
 import { connect, type Socket } from "node:net";
 import type pg from "pg";
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
-import { type RunningProxy, runProxy } from "./support.js";
+import { type PostgresInstance, startPostgres } from "../../src/servers/postgres.js";
+import { type RunningProxy, runProxyInFront } from "./support.js";
 
+// A server of its own: on the shared one, anyone's pg_terminate_backend would end the steady client's backend, and
+// the tests that check it kept working would fail for a reason that has nothing to do with the proxy.
+let server: PostgresInstance;
 let proxy: RunningProxy;
 let steady: pg.Client;
 let steadyQueries = 0;
@@ -16,7 +20,8 @@ let steadyTimer: NodeJS.Timeout;
 let steadyFailure: Error | undefined;
 
 beforeAll(async () => {
-  proxy = await runProxy({ max_connections_percent: "3", max_idle_connections_percent: "3" });
+  server = await startPostgres();
+  proxy = await runProxyInFront(server, { max_connections_percent: "3", max_idle_connections_percent: "3", connection_borrow_timeout: "120" });
   // A well-behaved client querying throughout every test.
   steady = proxy.pgClient();
   await steady.connect();
@@ -36,6 +41,7 @@ afterAll(async () => {
   clearTimeout(steadyTimer);
   await steady?.end();
   await proxy?.close();
+  await server?.stop();
 });
 
 function open(): Promise<Socket> {

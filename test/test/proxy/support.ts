@@ -34,13 +34,14 @@ export function runProxy(flags: Record<string, string>, options: Omit<StartOptio
  * A trial proxy in front of a throwaway server that the test restarts or whose backends it kills: clients that
  * arrive while the database is down wait up to 30 s for the proxy to reconnect.
  */
-export function runProxyInFront(server: PostgresInstance): Promise<RunningProxy> {
+export function runProxyInFront(server: PostgresInstance, flags: Record<string, string> = {}): Promise<RunningProxy> {
   return startWith({
     target: `postgres://postgres@127.0.0.1:${server.port}/postgres`,
     listen: "127.0.0.1:0",
     admin: "off",
     max_connections_percent: "10",
     connection_borrow_timeout: "30",
+    ...flags,
   });
 }
 

@@ -6,7 +6,18 @@
  */
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startTestProxy, type TestProxy } from "./support/harness.js";
+import { createScratchDatabases, startTestProxy, type TestProxy } from "./support/harness.js";
+
+/** A second database of the test's own (not template1, where a session of ours would stop anyone's CREATE DATABASE). */
+const SECOND_DATABASE = `proxyfit_pooling_${process.pid}_second`;
+let scratch: Awaited<ReturnType<typeof createScratchDatabases>>;
+
+beforeAll(async () => {
+  scratch = await createScratchDatabases([SECOND_DATABASE]);
+});
+afterAll(async () => {
+  await scratch?.drop();
+});
 
 /** One database connection for everyone: what one client does, the next one sees on the same backend. */
 describe("one database connection shared by many clients", () => {
@@ -144,10 +155,10 @@ describe("the connection limit holds across users and databases", () => {
     }, 1);
     try {
       const a = await t.client({ database: "postgres" });
-      const b = await t.client({ database: "template1" });
+      const b = await t.client({ database: SECOND_DATABASE });
       for (let i = 0; i < 5; i++) {
         const [ra, rb] = await Promise.all([a.query("select current_database() as db"), b.query("select current_database() as db")]);
-        expect([ra.rows[0].db, rb.rows[0].db]).toEqual(["postgres", "template1"]);
+        expect([ra.rows[0].db, rb.rows[0].db]).toEqual(["postgres", SECOND_DATABASE]);
       }
       expect(peak).toBe(1);
       expect(t.proxy.gauges().DatabaseConnections).toBe(1);

@@ -11,7 +11,7 @@ import { runInNewContext } from "node:vm";
 import fc from "fast-check";
 import pg from "pg";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { startTestProxy, type TestProxy } from "./support/harness.js";
+import { createScratchDatabases, startTestProxy, type TestProxy } from "./support/harness.js";
 import { cstr, frame, int16, int32, startupPacket, WireClient } from "./support/wire.js";
 
 const SEED = 20261203;
@@ -27,6 +27,7 @@ const onFault = (error: unknown) => processFaults.push(error);
 let direct: pg.Client;
 let t: TestProxy;
 let steady: pg.Client;
+let scratch: Awaited<ReturnType<typeof createScratchDatabases>>;
 let steadyQueries = 0;
 let steadyFailure: Error | undefined;
 let steadyPaused = false;
@@ -35,12 +36,9 @@ let steadyRunning: Promise<void> = Promise.resolve();
 beforeAll(async () => {
   process.on("uncaughtException", onFault);
   process.on("unhandledRejection", onFault);
+  scratch = await createScratchDatabases(DATABASES);
   direct = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
   await direct.connect();
-  for (const name of DATABASES) {
-    await direct.query(`drop database if exists ${name} with (force)`);
-    await direct.query(`create database ${name} template template0`);
-  }
   t = await startTestProxy({
     max_connections_percent: String(POOL),
     max_idle_connections_percent: String(POOL),
@@ -67,8 +65,8 @@ afterAll(async () => {
   steadyPaused = true;
   await steadyRunning;
   await t?.close();
-  for (const name of DATABASES) await direct.query(`drop database if exists ${name} with (force)`);
   await direct.end();
+  await scratch?.drop();
   process.off("uncaughtException", onFault);
   process.off("unhandledRejection", onFault);
 });

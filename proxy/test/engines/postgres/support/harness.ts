@@ -45,3 +45,31 @@ export async function startTestProxy(flags: Record<string, string> = {}): Promis
     },
   };
 }
+
+/**
+ * Databases of the test's own on the shared server, made from template0 (which takes no sessions: one of anybody's on
+ * template1 would make CREATE DATABASE fail) and dropped with whatever is still connected to them.
+ */
+export async function createScratchDatabases(names: readonly string[]): Promise<{ drop(): Promise<void> }> {
+  const admin = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
+  await admin.connect();
+  try {
+    for (const name of names) {
+      await admin.query(`drop database if exists ${name} with (force)`);
+      await admin.query(`create database ${name} template template0`);
+    }
+  } finally {
+    await admin.end();
+  }
+  return {
+    async drop() {
+      const c = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
+      await c.connect();
+      try {
+        for (const name of names) await c.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
