@@ -124,7 +124,8 @@ describe("proxyfit assess", () => {
     const config = join(work, "application.properties");
     await writeFile(config, "spring.datasource.url=jdbc:postgresql://db:5432/orders?prepareThreshold=0\n");
     const text = await proxyfit("assess", "--config", config, log);
-    expect(text.stdout).toMatch(/^Inputs\n.*postgresql\.log: pg-stderr.*\n\s+.*application\.properties: config \(PostgreSQL JDBC driver \(pgjdbc\)\); \d+ findings?\n/m);
+    const inputs = text.stdout.slice(text.stdout.indexOf("Inputs\n"), text.stdout.indexOf("\n\n", text.stdout.indexOf("Inputs\n")));
+    expect(inputs).toMatch(/\n {2}\S*postgresql\.log: pg-stderr.*\n[\s\S]*\n {2}\S*application\.properties: config \(PostgreSQL JDBC driver \(pgjdbc\)\); \d+ findings?$/);
     const json = JSON.parse((await proxyfit("assess", "--format", "json", "--config", config, log)).stdout);
     expect(json.configFiles).toEqual([{ file: config, recognisedAs: ["PostgreSQL JDBC driver (pgjdbc)"], findings: json.configFindings.length }]);
     const md = (await proxyfit("assess", "--format", "md", "--config", config, log)).stdout;
