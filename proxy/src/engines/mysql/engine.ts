@@ -3,6 +3,7 @@
  * the database.
  */
 import type { Socket } from "node:net";
+import { systemErrorReason } from "@proxyfit/assessor";
 import type { UserCredential } from "../../core/auth/credentials.js";
 import type { ProxySettings, TargetSettings } from "../../core/config/settings.js";
 import type { CoreServices, Engine, EngineTarget, PooledConnection, ProxyClient } from "../../core/engine.js";
@@ -37,7 +38,9 @@ export const mysqlEngine: Engine = {
     try {
       first = await DatabaseConnection.open({ ...connectOptions(settings, timeoutMs), database: target.database, credential });
     } catch (error) {
-      throw new Error(`cannot connect to the target ${target.host}:${target.port} as ${target.user}: ${(error as Error).message}`);
+      throw new Error(
+        `cannot connect to the target ${target.host}:${target.port} as ${target.user}: ${systemErrorReason(error) ?? (error as Error).message}`,
+      );
     }
     try {
       const maxConnections = Number((await first.run("SELECT @@max_connections"))[0]?.[0]);
