@@ -1,4 +1,5 @@
 import type { Engine } from "../events/log-event.js";
+import { THRESHOLDS } from "../recommendation/recommend.js";
 import type { CostComparison, CostOption } from "../report/report.js";
 import { defaultMaxConnections, requireInstanceClass, serverlessV2MaxConnections, smallestClassFor } from "../targets/index.js";
 import { sizePooler } from "./pooler-sizing.js";
@@ -128,17 +129,20 @@ async function noProxyOption(input: CostInput, price: Price): Promise<CostOption
   const current = requireInstanceClass(input.instanceClass);
   const currentMax = input.maxConnections ?? defaultMaxConnections(input.engine, current.name, { aurora });
   const currentQuote = await price({ kind: "rds-instance", region: input.region, engine: input.engine, instanceClass: current.name, aurora });
-  if (peak <= currentMax) {
+  // Sized like the verdict: the peak must stay within the pressure threshold, so this line never says "no change"
+  // while the verdict says the connections are under pressure.
+  const needed = connectionsForPeak(peak);
+  if (needed <= currentMax) {
     return option(
       "no-proxy",
-      `Today's ${current.name} (max_connections ${count(currentMax)}) already covers the peak of ${count(peak)} concurrent sessions: no change.`,
+      `Today's ${current.name} (max_connections ${count(currentMax)}) keeps the peak of ${count(peak)} concurrent sessions within ${pressurePercent()} of max_connections: no change.`,
       [],
     );
   }
-  const next = smallestClassFor(input.engine, peak, current.family, { aurora });
+  const next = smallestClassFor(input.engine, needed, current.family, { aurora });
   if (!next) {
     return (
-      `no db.${current.family} class has a default max_connections of ${count(peak)} or more` +
+      `no db.${current.family} class has a default max_connections of ${count(needed)} or more (the peak of ${count(peak)} within ${pressurePercent()})` +
       (input.engine === "postgresql" ? " (PostgreSQL defaults stop at 5,000)" : "") +
       "; raise max_connections in a parameter group, or pool"
     );
@@ -148,7 +152,7 @@ async function noProxyOption(input: CostInput, price: Price): Promise<CostOption
     return option(
       "no-proxy",
       `${current.name} runs with max_connections ${count(currentMax)}, below its default of ${count(nextMax)}: raising ` +
-        `max_connections in the parameter group to at least ${count(peak)} covers the peak without a larger class.`,
+        `max_connections in the parameter group to at least ${count(needed)} keeps the peak of ${count(peak)} within ${pressurePercent()} without a larger class.`,
       [],
     );
   }
@@ -156,7 +160,7 @@ async function noProxyOption(input: CostInput, price: Price): Promise<CostOption
   return option(
     "no-proxy",
     `Move from ${current.name} (max_connections ${count(currentMax)}) to ${next.name} (${count(nextMax)}), the smallest ` +
-      `db.${current.family} class covering the peak of ${count(peak)} concurrent sessions; the cost is the difference.`,
+      `db.${current.family} class keeping the peak of ${count(peak)} concurrent sessions within ${pressurePercent()} of max_connections; the cost is the difference.`,
     [
       lineItem(`${next.name} instance`, 1, "instance-hour", nextQuote),
       lineItem(`less today's ${current.name} instance`, -1, "instance-hour", currentQuote),
@@ -169,15 +173,16 @@ async function noProxyServerless(input: CostInput, price: Price): Promise<CostOp
   const { maxAcu, minAcu } = input.serverlessV2!;
   const peak = input.peakConcurrentSessions;
   const current = serverlessV2MaxConnections(input.engine, maxAcu, minAcu).maxConnections;
-  if (peak <= current) {
+  const needed = connectionsForPeak(peak);
+  if (needed <= current) {
     return option(
       "no-proxy",
-      `Today's capacity range (maximum ${maxAcu} ACU, max_connections ${count(current)}) already covers the peak of ${count(peak)} concurrent sessions.`,
+      `Today's capacity range (maximum ${maxAcu} ACU, max_connections ${count(current)}) keeps the peak of ${count(peak)} concurrent sessions within ${pressurePercent()} of max_connections.`,
       [],
     );
   }
   for (const candidateMax of [1, 4, 8, 16, 32, 64, 128, 256].filter((a) => a >= maxAcu)) {
-    if (serverlessV2MaxConnections(input.engine, candidateMax, minAcu).maxConnections >= peak) {
+    if (serverlessV2MaxConnections(input.engine, candidateMax, minAcu).maxConnections >= needed) {
       return option(
         "no-proxy",
         `Raise the maximum capacity from ${maxAcu} to ${candidateMax} ACU (max_connections follows the maximum); ` +
@@ -197,4 +202,13 @@ async function noProxyServerless(input: CostInput, price: Price): Promise<CostOp
     }
   }
   return `no Aurora Serverless v2 capacity gives max_connections of ${count(peak)} or more; pool the connections`;
+}
+
+/** max_connections that keeps a peak within the verdict's pressure threshold (docs/recommendation.md). */
+function connectionsForPeak(peak: number): number {
+  return Math.ceil(peak / THRESHOLDS.connectionPressure);
+}
+
+function pressurePercent(): string {
+  return `${Math.round(THRESHOLDS.connectionPressure * 100)}%`;
 }

@@ -1,11 +1,12 @@
 import type { RepeatedSetting } from "../analysis/pin-tally.js";
 import { capturePlan } from "../coverage/capture-plan.js";
 import type { Engine } from "../events/log-event.js";
-import { percent } from "../report/format-numbers.js";
-import type { ConfigFinding, CostComparison, Report, SessionReport } from "../report/report.js";
+import { count as formatNumber, percent } from "../report/format-numbers.js";
+import type { ConfigFinding, CostComparison, CostOption, Report, SessionReport } from "../report/report.js";
 import { ruleDoc } from "../rules/index.js";
 import type { RuleId } from "../rules/rulebook.js";
-import type { CapturePlan, Recommendation } from "./recommendation.js";
+import { measuredFigures, type MeasuredFigures } from "./measured-figures.js";
+import type { CapturePlan, Recommendation, ThinEvidence, VerdictEvidence } from "./recommendation.js";
 
 export interface RecommendationInput {
   report: Report;
@@ -23,10 +24,16 @@ export const THRESHOLDS = {
   connectionPressure: 0.8,
   /** At or above this pin ratio a proxy multiplexes too little to help until the pins are fixed. */
   pinRatioTooHigh: 0.5,
-  /** Sessions that open per second on average above which connection churn alone (Lambda) justifies a proxy. */
+  /** Connections opened per second on average at or above which churn alone (Lambda) justifies a proxy... */
   churnPerSecond: 5,
-  /** Churn is only judged on logs at least this long: a few seconds of log say nothing about the rate. */
-  churnMinSpanSeconds: 60,
+  /** ...when they are short-lived: a median lifetime at most this long (seconds) means one job per connection. */
+  churnMaxMedianLifetimeSeconds: 10,
+  /**
+   * Below this window (minutes, first to last line) there is not enough evidence: ten one-minute points, the
+   * granularity of the CloudWatch connection metrics the result is checked against, are the least that tells a
+   * one-off spike from a rate; a few seconds of log say nothing about either.
+   */
+  minWindowMinutes: 10,
   /** A SET run by at least this share of sessions goes to init_query. */
   initQueryShare: 0.5,
   /** Headroom over the replayed database peak when sizing max_connections_percent. */
@@ -57,13 +64,15 @@ export function recommend(input: RecommendationInput): Recommendation {
   const pool = poolSizing(peakDatabase, replay?.p99.databaseConnections ?? 0, target.max_connections);
   const pinnedShare = peakDatabase === 0 ? 0 : (replay?.peaks.pinnedConnections ?? 0) / peakDatabase;
   const readOnlyShare = summary.sessions === 0 ? 0 : report.sessions.filter((s) => s.readOnly).length / summary.sessions;
-  const capture = verdict.verdict === "not-enough-evidence" ? capturePlan(engine, report) : undefined;
+  const capture = verdict.thin.some((t) => t.cause === "partial-logging") ? capturePlan(engine, report) : undefined;
 
   return {
     schema_version: "1.0",
     generated_at: new Date().toISOString(),
     engine_family: engine === "postgresql" ? "POSTGRESQL" : "MYSQL",
     verdict: verdict.verdict,
+    evidence: verdict.evidence,
+    thin_evidence: verdict.thin,
     reasons: [
       ...verdict.reasons,
       ...(capture ? captureReasons(capture) : []),
@@ -97,66 +106,266 @@ export function recommend(input: RecommendationInput): Recommendation {
   };
 }
 
-function verdictFor(input: RecommendationInput): { verdict: Recommendation["verdict"]; reasons: string[] } {
+interface VerdictDecision {
+  verdict: Recommendation["verdict"];
+  reasons: string[];
+  evidence: VerdictEvidence[];
+  thin: ThinEvidence[];
+}
+
+/**
+ * The decision table of docs/recommendation.md: thin evidence first (partial logging, a short window, max_connections
+ * unknown when churn does not decide alone), then connection pressure or churn, then the pin ratio, then the cost.
+ */
+function verdictFor(input: RecommendationInput): VerdictDecision {
   const { report, target } = input;
   const { summary } = report;
   const replay = report.replay;
-  if (!summary.coverage.complete) return notEnoughEvidence(report);
-  if (summary.sessions === 0 || !replay) {
-    return { verdict: "no-proxy", reasons: ["The logs hold no client sessions: nothing to pool."] };
-  }
-  const peak = replay.baseline.peakConcurrentSessions;
+  const m = measuredFigures(report);
   const maxConnections = target.max_connections;
-  const spanSeconds = Math.max(
-    1,
-    (Date.parse(summary.lastEventAt ?? "") - Date.parse(summary.firstEventAt ?? "")) / 1000 || 1,
-  );
-  const churn = summary.sessions / spanSeconds;
-  const reasons: string[] = [];
-  const pressure = maxConnections !== undefined && peak > THRESHOLDS.connectionPressure * maxConnections;
-  if (maxConnections !== undefined) {
-    reasons.push(
-      `Without a proxy, peak concurrent sessions were ${peak} of max_connections ${maxConnections} (${percent(peak / maxConnections)}).`,
-    );
-  } else {
-    reasons.push(`Without a proxy, peak concurrent sessions were ${peak} (max_connections unknown: give --instance-class or --max-connections).`);
-  }
-  const churning = spanSeconds >= THRESHOLDS.churnMinSpanSeconds && churn >= THRESHOLDS.churnPerSecond;
-  if (churning) reasons.push(`Sessions open at ${churn.toFixed(1)} per second on average: connection churn a proxy absorbs.`);
-  if (!pressure && !churning) {
-    reasons.push("Connections are not under pressure: a proxy would add cost and a network hop for little gain.");
-    return { verdict: "no-proxy", reasons };
-  }
-  if (summary.pinRatio >= THRESHOLDS.pinRatioTooHigh) {
-    reasons.push(
-      `${percent(summary.pinRatio)} of sessions would be pinned: a proxy would multiplex too little. Fix the remediations first, then assess again.`,
-    );
-    return { verdict: "no-proxy", reasons };
-  }
-  reasons.push(
-    `A transaction-pooling proxy would need ${replay.peaks.databaseConnections} database connections at peak for ${replay.peaks.clientConnections} clients (multiplexing ${replay.multiplexingFactor.toFixed(1)}x), with ${percent(summary.pinRatio)} of sessions pinned.`,
-  );
+  const pressureLimit = maxConnections === undefined ? undefined : THRESHOLDS.connectionPressure * maxConnections;
+  const pressure = pressureLimit !== undefined && m.peakConcurrentSessions > pressureLimit;
+  const shortLived =
+    m.medianLifetimeSeconds !== undefined && m.medianLifetimeSeconds <= THRESHOLDS.churnMaxMedianLifetimeSeconds;
+  const churning = m.openedPerSecond >= THRESHOLDS.churnPerSecond && shortLived;
+  const pinTooHigh = summary.pinRatio >= THRESHOLDS.pinRatioTooHigh;
   const rdsProxy = input.costs?.options.find((o) => o.option === "rds-proxy");
   const selfHosted = input.costs?.options.find((o) => o.option === "self-hosted-pooler");
-  if (
-    rdsProxy &&
-    selfHosted &&
+  const selfHostedCheaper =
+    rdsProxy !== undefined &&
+    selfHosted !== undefined &&
     rdsProxy.monthlyUsd > THRESHOLDS.selfHostedCostFactor * selfHosted.monthlyUsd &&
-    rdsProxy.monthlyUsd - selfHosted.monthlyUsd > THRESHOLDS.selfHostedMinMonthlySavingUsd
-  ) {
+    rdsProxy.monthlyUsd - selfHosted.monthlyUsd > THRESHOLDS.selfHostedMinMonthlySavingUsd;
+
+  const thin = thinEvidence(report, m, maxConnections === undefined && !churning);
+  const decided = new Set<VerdictEvidence["figure"]>();
+  let verdict: Recommendation["verdict"];
+  const reasons: string[] = [];
+  if (thin.length > 0) {
+    verdict = "not-enough-evidence";
+    for (const t of thin) {
+      decided.add(t.cause === "short-window" ? "log-window" : t.cause === "partial-logging" ? "pin-ratio" : "max-connections");
+    }
+    if (thin.some((t) => t.cause === "partial-logging")) reasons.push(...partialLoggingReasons(report));
+    reasons.push(...thin.filter((t) => t.cause !== "partial-logging").map((t) => `Not enough evidence: ${t.collect}`));
+  } else if (summary.sessions === 0 || !replay) {
+    verdict = "no-proxy";
+    reasons.push("The logs hold no client sessions: nothing to pool.");
+  } else if (!pressure && !churning) {
+    verdict = "no-proxy";
+    decided.add("peak-concurrent-sessions").add("connections-opened-per-second").add("median-connection-lifetime");
     reasons.push(
-      `RDS Proxy would cost $${rdsProxy.monthlyUsd.toFixed(0)}/month against $${selfHosted.monthlyUsd.toFixed(0)} for a self-hosted pooler pair; the pooler needs its own failover and patching.`,
+      `Connections are not under pressure: the peak of ${m.peakConcurrentSessions} concurrent sessions is within ${percent(THRESHOLDS.connectionPressure)} of max_connections ${maxConnections}, and connections do not churn; a proxy would add cost and a network hop for little gain.`,
     );
-    return { verdict: "self-hosted-pooler", reasons };
+  } else {
+    if (pressure) {
+      decided.add("peak-concurrent-sessions");
+      reasons.push(
+        `Without a proxy, peak concurrent sessions were ${m.peakConcurrentSessions} of max_connections ${maxConnections} (${percent(m.peakConcurrentSessions / maxConnections!)}), above the ${percent(THRESHOLDS.connectionPressure)} threshold (${formatNumber(pressureLimit!)}).`,
+      );
+    }
+    if (churning) {
+      decided.add("connections-opened-per-second").add("median-connection-lifetime");
+      reasons.push(
+        `Connections open at ${m.openedPerSecond.toFixed(1)} per second on average (threshold ${THRESHOLDS.churnPerSecond}) and live ${seconds(m.medianLifetimeSeconds!)} at the median: connection churn (the Lambda pattern) a proxy absorbs.`,
+      );
+    }
+    decided.add("pin-ratio");
+    if (pinTooHigh) {
+      verdict = "no-proxy";
+      reasons.push(
+        `${percent(summary.pinRatio)} of sessions would be pinned (threshold ${percent(THRESHOLDS.pinRatioTooHigh)}): a proxy would multiplex too little. Fix the remediations first, then assess again.`,
+      );
+    } else {
+      reasons.push(
+        `A transaction-pooling proxy would need ${replay.peaks.databaseConnections} database connections at peak for ${replay.peaks.clientConnections} clients (multiplexing ${replay.multiplexingFactor.toFixed(1)}x), with ${percent(summary.pinRatio)} of sessions pinned (below the ${percent(THRESHOLDS.pinRatioTooHigh)} threshold).`,
+      );
+      if (rdsProxy && selfHosted) decided.add("monthly-cost-difference");
+      if (selfHostedCheaper) {
+        verdict = "self-hosted-pooler";
+        reasons.push(
+          `RDS Proxy would cost $${rdsProxy.monthlyUsd.toFixed(0)}/month against $${selfHosted.monthlyUsd.toFixed(0)} for a self-hosted pooler pair; the pooler needs its own failover and patching.`,
+        );
+      } else {
+        verdict = "rds-proxy";
+      }
+    }
   }
-  return { verdict: "rds-proxy", reasons };
+  const evidence = evidenceOf(input, m, { pressureLimit, rdsProxy, selfHosted }).map((e) => ({ ...e, decided: decided.has(e.figure) }));
+  return { verdict, reasons, evidence, thin };
+}
+
+/** What makes the evidence too thin to decide, each with what to collect (docs/recommendation.md#thin-evidence). */
+function thinEvidence(report: Report, m: MeasuredFigures, maxConnectionsDecides: boolean): ThinEvidence[] {
+  const thin: ThinEvidence[] = [];
+  if (!report.summary.coverage.complete) {
+    thin.push({
+      cause: "partial-logging",
+      collect: "a log window with every statement and every connection logged (see capture).",
+    });
+  }
+  if (m.windowSeconds < THRESHOLDS.minWindowMinutes * 60) {
+    thin.push({
+      cause: "short-window",
+      collect: `the logs cover ${minutes(m.windowSeconds)}, under the ${THRESHOLDS.minWindowMinutes}-minute minimum: collect at least ${THRESHOLDS.minWindowMinutes} minutes around the daily peak of connections, with the same logging.`,
+    });
+  }
+  if (maxConnectionsDecides) {
+    thin.push({
+      cause: "max-connections-unknown",
+      collect: "max_connections is unknown and connection churn does not decide alone: give --instance-class (its RDS default) or --max-connections (SHOW max_connections on the server).",
+    });
+  }
+  return thin;
+}
+
+type UndecidedEvidence = Omit<VerdictEvidence, "decided">;
+
+function evidenceOf(
+  input: RecommendationInput,
+  m: MeasuredFigures,
+  context: { pressureLimit: number | undefined; rdsProxy: CostOption | undefined; selfHosted: CostOption | undefined },
+): UndecidedEvidence[] {
+  const { report, target } = input;
+  const { summary, replay } = report;
+  const maxConnections = target.max_connections;
+  const minWindow = THRESHOLDS.minWindowMinutes;
+  const pressurePercent = percent(THRESHOLDS.connectionPressure);
+  const openedSource =
+    m.openedFrom === "connection-lines" ? "connection lines of the logs" : "first line of each session (no connection lines)";
+  const lifetime = m.medianLifetimeSeconds;
+  const out: UndecidedEvidence[] = [
+    {
+      figure: "log-window",
+      value: round(m.windowSeconds / 60, 1),
+      unit: "minutes",
+      source: "first to last line of the logs (summary.firstEventAt, summary.lastEventAt)",
+      threshold: { value: minWindow, unit: "minutes", comparison: ">=", basis: "the minimum window to decide" },
+      statement: `Log window: ${minutes(m.windowSeconds)} (minimum ${minWindow} minutes to decide).`,
+    },
+    {
+      figure: "peak-concurrent-sessions",
+      value: m.peakConcurrentSessions,
+      unit: "sessions",
+      source: "connection replay without a proxy: each session holds a connection from its first to its last line (replay.baseline)",
+      ...(context.pressureLimit === undefined
+        ? {}
+        : {
+            threshold: {
+              value: round(context.pressureLimit, 1),
+              unit: "sessions",
+              comparison: ">" as const,
+              basis: `${pressurePercent} of max_connections ${maxConnections}: connection pressure`,
+            },
+          }),
+      statement:
+        context.pressureLimit === undefined
+          ? `Peak concurrent sessions without a proxy: ${formatNumber(m.peakConcurrentSessions)} (max_connections unknown, so no threshold).`
+          : `Peak concurrent sessions without a proxy: ${formatNumber(m.peakConcurrentSessions)}, ${m.peakConcurrentSessions > context.pressureLimit ? "above" : "within"} the pressure threshold of ${formatNumber(context.pressureLimit)} (${pressurePercent} of max_connections ${maxConnections}).`,
+    },
+    {
+      figure: "max-connections",
+      value: maxConnections ?? null,
+      unit: "connections",
+      source:
+        maxConnections === undefined
+          ? "unknown: no --max-connections or --instance-class given"
+          : target.instance_class
+            ? `--max-connections, or the RDS default of --instance-class ${target.instance_class}`
+            : "--max-connections",
+      statement:
+        maxConnections === undefined
+          ? "max_connections: unknown (give --instance-class or --max-connections)."
+          : `max_connections: ${formatNumber(maxConnections)}${target.instance_class ? ` (${target.instance_class})` : ""}.`,
+    },
+    {
+      figure: "connections-opened-per-second",
+      value: round(m.openedPerSecond, 2),
+      unit: "connections/s",
+      source: `${openedSource}, averaged over the log window`,
+      threshold: { value: THRESHOLDS.churnPerSecond, unit: "connections/s", comparison: ">=", basis: "connection churn, with short-lived connections" },
+      statement: `Connections opened: ${m.openedPerSecond.toFixed(1)} per second on average (${formatNumber(m.connectionsOpened)} in ${minutes(m.windowSeconds)}; busiest second ${formatNumber(m.busiestSecond)}); churn at ${THRESHOLDS.churnPerSecond} per second or more.`,
+    },
+    {
+      figure: "connections-opened-per-minute",
+      value: round(m.openedPerSecond * 60, 1),
+      unit: "connections/min",
+      source: `${openedSource}, averaged over the log window`,
+      statement: `Connections opened: ${formatNumber(Math.round(m.openedPerSecond * 60))} per minute on average.`,
+    },
+    {
+      figure: "median-connection-lifetime",
+      value: lifetime === undefined ? null : round(lifetime, 3),
+      unit: "s",
+      source: `sessions seen from connection line to disconnection line (${formatNumber(m.sessionsSeenWhole)})`,
+      threshold: {
+        value: THRESHOLDS.churnMaxMedianLifetimeSeconds,
+        unit: "s",
+        comparison: "<=",
+        basis: "short-lived connections: one job per connection (the Lambda pattern)",
+      },
+      statement:
+        lifetime === undefined
+          ? "Median connection lifetime: unknown (no session seen from connection to disconnection)."
+          : `Median connection lifetime: ${seconds(lifetime)} over ${formatNumber(m.sessionsSeenWhole)} sessions; short-lived at ${THRESHOLDS.churnMaxMedianLifetimeSeconds} s or less.`,
+    },
+    {
+      figure: "pin-ratio",
+      value: round(summary.pinRatio, 4),
+      unit: "share of sessions",
+      source: "sessions pinned by the rulebook over all sessions (summary.pinRatio, summary.pinRatioRange)",
+      range: summary.pinRatioRange,
+      threshold: { value: THRESHOLDS.pinRatioTooHigh, unit: "share of sessions", comparison: "<", basis: "enough sessions unpinned to multiplex" },
+      statement: `Pin ratio: ${percent(summary.pinRatio)} of sessions (range ${percent(summary.pinRatioRange.min)} to ${percent(summary.pinRatioRange.max)}); a proxy helps below ${percent(THRESHOLDS.pinRatioTooHigh)}.`,
+    },
+  ];
+  if (replay) {
+    out.push({
+      figure: "multiplexing",
+      value: round(replay.multiplexingFactor, 2),
+      unit: "x",
+      source: "transaction-pooling replay: peak clients over peak database connections (replay.multiplexingFactor)",
+      statement: `Multiplexing: ${replay.multiplexingFactor.toFixed(1)}x (${formatNumber(replay.peaks.clientConnections)} clients over ${formatNumber(replay.peaks.databaseConnections)} database connections at peak).`,
+    });
+  }
+  const { rdsProxy, selfHosted } = context;
+  if (rdsProxy && selfHosted) {
+    const difference = rdsProxy.monthlyUsd - selfHosted.monthlyUsd;
+    out.push({
+      figure: "monthly-cost-difference",
+      value: round(difference, 2),
+      unit: "USD/month",
+      source: "costs: RDS Proxy minus the self-hosted pooler pair",
+      threshold: {
+        value: THRESHOLDS.selfHostedMinMonthlySavingUsd,
+        unit: "USD/month",
+        comparison: ">",
+        basis: `self-hosted wins only above this and at more than ${THRESHOLDS.selfHostedCostFactor}x the cost`,
+      },
+      statement: `Monthly cost: RDS Proxy $${rdsProxy.monthlyUsd.toFixed(2)} against $${selfHosted.monthlyUsd.toFixed(2)} for a self-hosted pooler pair (difference $${difference.toFixed(2)}); self-hosted wins only at more than ${THRESHOLDS.selfHostedCostFactor}x and $${THRESHOLDS.selfHostedMinMonthlySavingUsd} a month more.`,
+    });
+  }
+  return out;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function minutes(windowSeconds: number): string {
+  return windowSeconds < 120 ? `${round(windowSeconds, 1)} seconds` : `${round(windowSeconds / 60, 1)} minutes`;
+}
+
+function seconds(value: number): string {
+  return value < 10 ? `${round(value, 2)} s` : `${Math.round(value)} s`;
 }
 
 /**
  * The logs could not see every statement or tell sessions apart: any verdict would rest on what they missed. What
  * they do show is still said, as a floor.
  */
-function notEnoughEvidence(report: Report): { verdict: Recommendation["verdict"]; reasons: string[] } {
+function partialLoggingReasons(report: Report): string[] {
   const { summary } = report;
   const { coverage } = summary;
   const range = `${percent(summary.pinRatioRange.min)} to ${percent(summary.pinRatioRange.max)}`;
@@ -169,7 +378,7 @@ function notEnoughEvidence(report: Report): { verdict: Recommendation["verdict"]
   if (!coverage.statementsComplete && coverage.sessionsWithoutStatements > 0) {
     reasons.push(`${coverage.sessionsWithoutStatements} session(s) had not one statement logged: each could have pinned.`);
   }
-  return { verdict: "not-enough-evidence", reasons };
+  return reasons;
 }
 
 function captureReasons(capture: CapturePlan): string[] {

@@ -15,6 +15,13 @@ export interface Recommendation {
    */
   verdict: "rds-proxy" | "self-hosted-pooler" | "no-proxy" | "not-enough-evidence";
   reasons: string[];
+  /**
+   * The measured figures and documented thresholds behind the verdict (docs/recommendation.md#decision-table), each
+   * with its unit and source; `decided` marks those that decided it.
+   */
+  evidence: VerdictEvidence[];
+  /** Only with the verdict not-enough-evidence: what made the evidence thin, and what to collect. */
+  thin_evidence: ThinEvidence[];
   target: {
     instance_class?: string;
     engine_version?: string;
@@ -68,6 +75,40 @@ export interface Recommendation {
     peak_client_connections: number;
     peak_database_connections: number;
   };
+}
+
+export type EvidenceFigure =
+  | "log-window"
+  | "peak-concurrent-sessions"
+  | "max-connections"
+  | "connections-opened-per-second"
+  | "connections-opened-per-minute"
+  | "median-connection-lifetime"
+  | "pin-ratio"
+  | "multiplexing"
+  | "monthly-cost-difference";
+
+export interface VerdictEvidence {
+  figure: EvidenceFigure;
+  /** Measured value in `unit`; null when it could not be measured (e.g. max_connections unknown). */
+  value: number | null;
+  unit: string;
+  /** Where the value comes from: which lines of the logs, which option, which part of the report. */
+  source: string;
+  /** The documented threshold the value was compared with. */
+  threshold?: { value: number; unit: string; comparison: ">" | ">=" | "<" | "<="; basis: string };
+  /** For ranges (the pin ratio when coverage or ambiguous rules leave it open). */
+  range?: { min: number; max: number };
+  /** True when this figure decided the verdict (crossed, or failed to cross, its threshold). */
+  decided: boolean;
+  /** The figure as one sentence, as the renderers print it. */
+  statement: string;
+}
+
+export interface ThinEvidence {
+  cause: "partial-logging" | "short-window" | "max-connections-unknown";
+  /** What to collect before assessing again. */
+  collect: string;
 }
 
 /** The settings that make a log complete, how long to keep them, and how much log they write. */

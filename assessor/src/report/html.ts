@@ -76,7 +76,19 @@ function verdictSection(report: Report): string {
 <div>Expected pin ratio <b>${range}</b> · peak <b>${count(expected.peak_client_connections)}</b> client connections on
 <b>${count(expected.peak_database_connections)}</b> database connections</div>
 ${reasons ? `<ul>${reasons}</ul>` : ""}
+${evidenceList(recommendation.evidence)}
 </section>`;
+}
+
+/** The figures behind the verdict, those that decided it in bold; the title attribute names each one's source. */
+function evidenceList(evidence: NonNullable<Report["recommendation"]>["evidence"] | undefined): string {
+  // Reports stored before the verdict had evidence have none.
+  if (!evidence || evidence.length === 0) return "";
+  const items = evidence.map((e) => {
+    const text = escapeHtml(e.statement);
+    return `<li title="${escapeHtml(e.source)}">${e.decided ? `<b>${text}</b>` : text}</li>`;
+  });
+  return `<details class="evidence"><summary>Evidence (decisive figures in bold)</summary><ul>${items.join("")}</ul></details>`;
 }
 
 function figuresSection(report: Report): string {

@@ -14,6 +14,16 @@ export function renderMarkdown(report: Report): string {
     out.push("");
     for (const reason of report.recommendation.reasons) out.push(`- ${reason}`);
     out.push("");
+    // Reports stored before the verdict had evidence have none.
+    const evidence = report.recommendation.evidence ?? [];
+    if (evidence.length > 0) {
+      out.push("| Evidence | Decided | Source |");
+      out.push("|---|---|---|");
+      for (const e of evidence) {
+        out.push(`| ${cell(e.statement)} | ${e.decided ? "**yes**" : ""} | ${cell(e.source)} |`);
+      }
+      out.push("");
+    }
   }
   out.push("| | |");
   out.push("|---|---|");

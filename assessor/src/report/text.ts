@@ -115,6 +115,12 @@ export function renderText(report: Report): string {
     out.push("");
     out.push(`Verdict: ${recommendation.verdict}`);
     for (const reason of recommendation.reasons) out.push(`  - ${reason}`);
+    // Reports stored before the verdict had evidence have none.
+    const evidence = recommendation.evidence ?? [];
+    if (evidence.length > 0) {
+      out.push("  evidence (* decided the verdict):");
+      for (const e of evidence) out.push(`    ${e.decided ? "*" : " "} ${e.statement}`);
+    }
     for (const option of recommendation.capture?.options ?? []) {
       out.push(`  capture with ${option.name}:`);
       for (const line of option.sql) out.push(`    ${line}`);

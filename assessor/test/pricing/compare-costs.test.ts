@@ -59,6 +59,15 @@ describe("compareCosts", () => {
     expect(given.options["no-proxy"]!.summary).toMatch(/max_connections 500, below its default of 1,744: raising/);
   });
 
+  it("sizes like the verdict: a peak above 80% of max_connections is not covered, so no-proxy never says no change then", async () => {
+    // db.t3.micro: 85 connections; 69 is under 85 but above the verdict's pressure threshold of 68.
+    const { options } = await byOption({ ...base, instanceClass: "db.t3.micro", peakConcurrentSessions: 69 });
+    expect(options["no-proxy"]!.summary).toMatch(/^Move from db\.t3\.micro \(max_connections 85\) to db\.t3\.small .* within 80% of max_connections/);
+    expect(options["no-proxy"]!.monthlyUsd).toBeGreaterThan(0);
+    const within = await byOption({ ...base, instanceClass: "db.t3.micro", peakConcurrentSessions: 68 });
+    expect(within.options["no-proxy"]!.summary).toMatch(/keeps the peak of 68 concurrent sessions within 80% of max_connections: no change/);
+  });
+
   it("uses Aurora MySQL's table for Aurora targets", async () => {
     const { options } = await byOption({ ...base, engine: "mysql", aurora: true, peakConcurrentSessions: 1500 });
     expect(options["no-proxy"]!.summary).toMatch(/db\.r6g\.large \(max_connections 1,000\) to db\.r6g\.xlarge \(2,000\)/);
@@ -85,7 +94,7 @@ describe("compareCosts", () => {
   it("says when no class of the family reaches the peak", async () => {
     const costs = await compareCosts({ ...base, peakConcurrentSessions: 7000 }, builtIn);
     expect(costs.notes).toContain(
-      "no proxy: no db.r6g class has a default max_connections of 7,000 or more (PostgreSQL defaults stop at 5,000); raise max_connections in a parameter group, or pool",
+      "no proxy: no db.r6g class has a default max_connections of 8,750 or more (the peak of 7,000 within 80%) (PostgreSQL defaults stop at 5,000); raise max_connections in a parameter group, or pool",
     );
   });
 
