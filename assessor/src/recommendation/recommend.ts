@@ -29,9 +29,8 @@ export const THRESHOLDS = {
   /** ...when they are short-lived: a median lifetime at most this long (seconds) means one job per connection. */
   churnMaxMedianLifetimeSeconds: 10,
   /**
-   * Below this window (minutes, first to last line) there is not enough evidence: ten one-minute points, the
-   * granularity of the CloudWatch connection metrics the result is checked against, are the least that tells a
-   * one-off spike from a rate; a few seconds of log say nothing about either.
+   * Below this window (minutes, first to last line) there is not enough evidence: the least that tells a one-off
+   * spike from a sustained rate (ten points of a per-minute view, several runs of anything scheduled by the minute).
    */
   minWindowMinutes: 10,
   /** A SET run by at least this share of sessions goes to init_query. */
