@@ -353,7 +353,9 @@ function round(value: number, digits: number): number {
 }
 
 function minutes(windowSeconds: number): string {
-  return windowSeconds < 120 ? `${round(windowSeconds, 1)} seconds` : `${round(windowSeconds / 60, 1)} minutes`;
+  if (windowSeconds >= 120) return `${round(windowSeconds / 60, 1)} minutes`;
+  const value = round(windowSeconds, 1);
+  return `${value} second${value === 1 ? "" : "s"}`;
 }
 
 function seconds(value: number): string {
