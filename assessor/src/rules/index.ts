@@ -27,6 +27,8 @@ export {
   postgresFunctionCallFindings,
 } from "./postgres-functions.js";
 export { type ProfileBehaviour, profileBehaviour } from "./profiles.js";
+/** The lexer the rules read statements with, for a proxy that must recognize a statement kind the rules do not cover. */
+export { MYSQL_DIALECT, type Token, tokenize } from "../statements/lexer.js";
 export { RULE_DOCS, ruleDoc } from "./rule-docs.js";
 export {
   type Classification,

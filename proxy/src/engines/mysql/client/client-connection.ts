@@ -34,6 +34,7 @@ import {
   PacketFramer,
   type PacketFramerOptions,
   parseClientHello,
+  parseProcessKill,
   parseQuery,
   parseStmtPrepare,
   ProtocolError,
@@ -43,6 +44,7 @@ import {
 } from "../protocol/index.js";
 import { DATABASE_CAPABILITIES, type DatabaseConnection, type DatabaseConnectionOwner, DatabaseError } from "../database/database-connection.js";
 import type { MysqlClientServices } from "./services.js";
+import { type KillStatement, mayHoldKill, parseKillStatement } from "./kill-statement.js";
 import { CHARACTER_SET_VARIABLES, NOT_SESSION_STATE, sessionValuesSql } from "./session-state.js";
 
 export type MysqlClientState = "handshake" | "tls-handshake" | "authenticating" | "logging-in" | "ready" | "borrowing" | "borrowed" | "pinned" | "closed";
@@ -67,6 +69,11 @@ const ER_CLIENT_INTERACTION_TIMEOUT = 4031;
 const ER_CON_COUNT_ERROR = 1040;
 const ER_ACCESS_DENIED = 1045;
 const ER_NET_READ_INTERRUPTED = 1159;
+const ER_NO_SUCH_THREAD = 1094;
+const ER_KILL_DENIED_ERROR = 1095;
+const ER_NOT_SUPPORTED_YET = 1235;
+const ER_UNSUPPORTED_PS = 1295;
+const ER_CONNECTION_KILLED = 1927;
 
 const CHARACTER_SET_QUERY = `SELECT ${CHARACTER_SET_VARIABLES.map((name) => `@@session.${name}`).join(", ")}`;
 
@@ -351,9 +358,16 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
         this.reply(okPayload(ServerStatus.AUTOCOMMIT, this.capabilities), sequenceId);
         return;
       case Command.CHANGE_USER:
-      case Command.PROCESS_KILL:
         this.refuse(sequenceId, chunk[start + 4]!);
         return;
+      case Command.PROCESS_KILL:
+        this.kill({ kind: "kill", scope: "connection", id: parseProcessKill(chunk, start + 4, end) }, sequenceId);
+        return;
+      case Command.QUERY:
+      case Command.STMT_PREPARE:
+        // Answered without a connection: a KILL must work while the pool is exhausted.
+        if (this.killAnswered(sequenceId, chunk, start, end)) return;
+        break;
     }
     this.hold(chunk, start, end);
     this.state = "borrowing";
@@ -374,8 +388,73 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
     return false;
   }
 
+  /**
+   * A COM_QUERY or COM_STMT_PREPARE holding a KILL statement is answered by the proxy (clients know its connection
+   * ids, not the database's) and never forwarded. False for any other command.
+   */
+  private killAnswered(sequenceId: number, chunk: Buffer, start: number, end: number): boolean {
+    if (!mayHoldKill(chunk, start + 5, end)) return false;
+    const command = chunk[start + 4];
+    const text = command === Command.QUERY ? parseQuery(chunk, start + 4, end) : parseStmtPrepare(chunk, start + 4, end);
+    const statement = parseKillStatement(text);
+    if (statement === undefined) return false;
+    if (chunk.readUIntLE(start, 3) === MAX_PAYLOAD) {
+      // Its rest (past 16 MB) would arrive as commands of their own: the client goes.
+      this.fatal(ER_NOT_SUPPORTED_YET, "42000", "This version of the proxy doesn't yet support KILL in a statement over 16 MB", sequenceId + 1);
+      return true;
+    }
+    if (command === Command.STMT_PREPARE) {
+      this.replyError(sequenceId, ER_UNSUPPORTED_PS, "HY000", "This command is not supported in the prepared statement protocol yet: the proxy answers KILL itself, as a statement of its own");
+    } else this.kill(statement, sequenceId);
+    return true;
+  }
+
+  /**
+   * KILL with the proxy's connection ids. A client may kill the clients of its own proxy user (itself included), as a
+   * MySQL user without PROCESS or SUPER may kill its own threads: KILL QUERY cancels the statement the target runs on
+   * a borrowed connection (KILL QUERY of the database's id, over a connection of its own); KILL [CONNECTION] closes
+   * the target, which rolls back what it leaves.
+   */
+  private kill(statement: KillStatement, sequenceId: number): void {
+    if (statement.kind === "unsupported") {
+      this.replyError(sequenceId, ER_NOT_SUPPORTED_YET, "42000", "This version of the proxy doesn't yet support KILL other than KILL [CONNECTION | QUERY] id, alone in its statement text");
+      return;
+    }
+    const target = this.services.clients.get(statement.id);
+    if (!(target instanceof MysqlClientConnection)) {
+      this.replyError(sequenceId, ER_NO_SUCH_THREAD, "HY000", `Unknown thread id: ${statement.id}`);
+      return;
+    }
+    if (target.user !== this.user) {
+      this.replyError(sequenceId, ER_KILL_DENIED_ERROR, "HY000", `You are not owner of thread ${statement.id}`);
+      return;
+    }
+    this.services.log.write("INFO", `[clientConnection=${this.id}] KILL ${statement.scope.toUpperCase()} [clientConnection=${target.id}]`);
+    if (statement.scope === "query") {
+      target.cancelRunningStatement();
+      this.reply(okPayload(this.status(), this.capabilities), sequenceId);
+      return;
+    }
+    if (target === this) {
+      this.fatal(ER_CONNECTION_KILLED, "70100", "Connection was killed", sequenceId + 1);
+      return;
+    }
+    target.fatal(ER_CONNECTION_KILLED, "70100", "Connection was killed");
+    this.reply(okPayload(this.status(), this.capabilities), sequenceId);
+  }
+
+  /** KILL QUERY: what runs on the borrowed connection now, if anything, is cancelled on the database. */
+  private cancelRunningStatement(): void {
+    const db = this.db;
+    if (db && this.outstanding > 0 && (this.state === "borrowed" || this.state === "pinned")) this.services.pool.cancelQuery(db);
+  }
+
+  private replyError(sequenceId: number, errno: number, sqlState: string, message: string): void {
+    this.reply(serializeErr({ errno, sqlState, message }, this.capabilities), sequenceId);
+  }
+
   private refuse(sequenceId: number, command: number): void {
-    const what = command === Command.CHANGE_USER ? "COM_CHANGE_USER" : command === Command.PROCESS_KILL ? "COM_PROCESS_KILL" : `command 0x${command.toString(16)}`;
+    const what = command === Command.CHANGE_USER ? "COM_CHANGE_USER" : `command 0x${command.toString(16)}`;
     this.reply(serializeErr({ errno: ER_UNKNOWN_COM_ERROR, sqlState: "08S01", message: `Unknown command: the proxy does not support ${what}` }, this.capabilities), sequenceId);
   }
 
@@ -387,7 +466,8 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
   }
 
   private status(): number {
-    return this.values.get("autocommit") === "OFF" ? 0 : ServerStatus.AUTOCOMMIT;
+    const inTransaction = this.db?.inTransaction ? ServerStatus.IN_TRANS : 0;
+    return (this.values.get("autocommit") === "OFF" ? 0 : ServerStatus.AUTOCOMMIT) | inTransaction;
   }
 
   private hold(chunk: Buffer, start: number, end: number): void {
@@ -458,10 +538,13 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
         this.close();
         return;
       case Command.CHANGE_USER:
-      case Command.PROCESS_KILL:
         this.refuse(sequenceId, command);
         return;
+      case Command.PROCESS_KILL:
+        this.kill({ kind: "kill", scope: "connection", id: parseProcessKill(chunk, start + 4, end) }, sequenceId);
+        return;
       case Command.QUERY: {
+        if (this.killAnswered(sequenceId, chunk, start, end)) return;
         const text = parseQuery(chunk, start + 4, end);
         this.services.metrics.counters.QueryRequests++;
         this.services.observer?.request(this, "statement", text);
@@ -469,6 +552,7 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
         break;
       }
       case Command.STMT_PREPARE: {
+        if (this.killAnswered(sequenceId, chunk, start, end)) return;
         const text = parseStmtPrepare(chunk, start + 4, end);
         this.services.observer?.request(this, "parse", text);
         this.classify(text, "parse");
