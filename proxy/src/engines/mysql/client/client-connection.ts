@@ -18,6 +18,8 @@ import type { ClientEndReason, ProxyClient } from "../../../core/engine.js";
 import { eventClock } from "../../../core/event-clock.js";
 import type { BorrowCallback, BorrowRequest } from "../../../core/pool/pool.js";
 import { BorrowTimeoutError } from "../../../core/pool/pool.js";
+import { ResponseLatency } from "../../../core/metrics/response-latency.js";
+import { endClientSocket, writeToClient } from "../../../core/wire/client-socket.js";
 import { OutputBatch } from "../../../core/wire/output-batch.js";
 import { NATIVE_PASSWORD } from "../auth/native-password.js";
 import { ServerLogin } from "../auth/login.js";
@@ -115,8 +117,7 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
   private midCommand = false;
   /** Answers of the proxy's own that wait for the responses in flight before them. */
   private deferred: Buffer[] = [];
-  private requestAt = 0;
-  private sentAt = 0;
+  private readonly latency: ResponseLatency;
   private inRead = false;
   private cleanupTimer: NodeJS.Timeout | undefined;
   private loginTimer: NodeJS.Timeout | undefined;
@@ -134,6 +135,7 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
   ) {
     this.address = socket.remoteAddress ?? "";
     this.lastActivity = services.clock.now;
+    this.latency = new ResponseLatency(services.metrics.histograms);
     services.metrics.count("ClientConnectionsReceived");
     this.listen(socket);
     this.loginTimer = setTimeout(() => this.fatal(ER_NET_READ_INTERRUPTED, "08S01", "login took too long (60 s)"), LOGIN_TIMEOUT_MS);
@@ -371,7 +373,7 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
     }
     this.hold(chunk, start, end);
     this.state = "borrowing";
-    this.requestAt = eventClock.now;
+    this.latency.received();
     this.services.pool.borrow(this.borrowRequest!, this.onBorrowed);
   }
 
@@ -573,10 +575,7 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
     }
     this.midCommand = chunk.readUIntLE(start, 3) === MAX_PAYLOAD;
     if (db.send(chunk, start, end)) this.outstanding++;
-    if (this.sentAt === 0) {
-      this.sentAt = eventClock.now;
-      if (this.requestAt === 0) this.requestAt = this.sentAt;
-    }
+    this.latency.forwarded();
   }
 
   /** The rest of a command split at 16 MB. */
@@ -609,7 +608,7 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
   // From the database.
 
   onDatabasePacket(chunk: Buffer, start: number, end: number): void {
-    if (this.sentAt !== 0) this.observeLatency();
+    this.latency.answered();
     if (this.state !== "closed") this.toClient.push(chunk, start, end);
   }
 
@@ -715,15 +714,6 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
     this.close();
   }
 
-  private observeLatency(): void {
-    const now = eventClock.now;
-    const { histograms } = this.services.metrics;
-    histograms.QueryDatabaseResponseLatency.observe((now - this.sentAt) * 1000);
-    histograms.QueryResponseLatency.observe((now - this.requestAt) * 1000);
-    this.sentAt = 0;
-    this.requestAt = 0;
-  }
-
   // Errors the proxy raises itself.
 
   /** Answers the commands held for a borrow that failed. */
@@ -786,17 +776,7 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
       this.heldPaused = false;
       this.socket.resume();
     }
-    if (this.toClient.empty) return;
-    if (this.state === "closed" && !this.socket.writable) {
-      this.toClient.clear();
-      return;
-    }
-    this.toClient.writeTo(this.socket);
-    const db = this.db;
-    if (db && this.socket.writableNeedDrain) {
-      db.pause();
-      this.socket.once("drain", () => db.resume());
-    }
+    writeToClient(this.socket, this.toClient, this.state === "closed", this.db);
   }
 
   close(): void {
@@ -805,11 +785,7 @@ export class MysqlClientConnection implements PacketSink, DatabaseConnectionOwne
     const previous = this.state;
     this.state = "closed";
     clearTimeout(this.loginTimer);
-    if (this.socket.writable) {
-      if (!this.toClient.empty) this.toClient.writeTo(this.socket);
-      this.socket.end();
-    } else this.toClient.clear();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
+    endClientSocket(this.socket, this.toClient);
     if (wasLoggedIn) {
       this.services.metrics.count("ClientConnectionsClosed");
       this.services.observer?.disconnected(this);

@@ -30,6 +30,8 @@ import {
 } from "../protocol/frontend.js";
 import { type FrameSink, type FramerOptions, MessageFramer } from "../protocol/message-framer.js";
 import { Backend, Frontend } from "../protocol/message-types.js";
+import { ResponseLatency } from "../../../core/metrics/response-latency.js";
+import { endClientSocket, writeToClient } from "../../../core/wire/client-socket.js";
 import { OutputBatch } from "../../../core/wire/output-batch.js";
 import {
   authenticationOk,
@@ -133,8 +135,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner, Pro
   private copyIn = false;
   private clientPieceOpen = false;
   private databasePieceOpen = false;
-  private requestAt = 0;
-  private sentAt = 0;
+  private readonly latency: ResponseLatency;
   private cleanupTimer: NodeJS.Timeout | undefined;
   private resetDone = false;
   private loginTimer: NodeJS.Timeout | undefined;
@@ -169,6 +170,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner, Pro
     this.address = socket.remoteAddress ?? "";
     this.lastActivity = services.clock.now;
     this.framerOptions.clock = services.clock;
+    this.latency = new ResponseLatency(services.metrics.histograms);
     services.metrics.count("ClientConnectionsReceived");
     this.listen(socket);
     this.loginTimer = setTimeout(() => this.fatal("08006", "login took too long (60 s)"), LOGIN_TIMEOUT_MS);
@@ -495,7 +497,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner, Pro
     }
     this.held.message(chunk, start, end);
     this.state = "borrowing";
-    this.requestAt = eventClock.now;
+    this.latency.received();
     this.services.pool.borrow(this.borrowRequest!, this.onBorrowed);
   }
 
@@ -639,10 +641,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner, Pro
 
   /** Notes when the first request since the last answer went to the database (and, in a transaction, arrived). */
   private markSent(): void {
-    if (this.sentAt === 0) {
-      this.sentAt = eventClock.now;
-      if (this.requestAt === 0) this.requestAt = this.sentAt;
-    }
+    this.latency.forwarded();
   }
 
   /** Answers in the proxy's name, in order after everything still pending. */
@@ -776,7 +775,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner, Pro
   onDatabaseMessage(type: number, chunk: Buffer, start: number, end: number): void {
     const head = this.pending.peek();
     // Latencies run to the first answer to the client's requests, not to that of a statement the proxy added first.
-    if (this.sentAt !== 0 && head?.action !== "drop") this.observeLatency();
+    if (head?.action !== "drop") this.latency.answered();
     if (type === Backend.ErrorResponse) {
       this.copyIn = false;
       if (!head || head.action === "forward" || head.forwardErrors) this.toClient.push(chunk, start, end);
@@ -805,18 +804,9 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner, Pro
 
   onDatabasePiece(bytes: Buffer, last: boolean): void {
     const head = this.pending.peek();
-    if (this.sentAt !== 0 && head?.action !== "drop") this.observeLatency();
+    if (head?.action !== "drop") this.latency.answered();
     this.databasePieceOpen = !last;
     if (!head || head.action === "forward") this.toClient.push(bytes);
-  }
-
-  private observeLatency(): void {
-    const now = eventClock.now;
-    const { histograms } = this.services.metrics;
-    histograms.QueryDatabaseResponseLatency.observe((now - this.sentAt) * 1000);
-    histograms.QueryResponseLatency.observe((now - this.requestAt) * 1000);
-    this.sentAt = 0;
-    this.requestAt = 0;
   }
 
   /** Everything answered and the database is ready: give the connection back unless the transaction goes on. */
@@ -974,18 +964,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner, Pro
         }
       }
     }
-    if (!this.toClient.empty) {
-      if (this.state === "closed" && !this.socket.writable) {
-        this.toClient.clear();
-        return;
-      }
-      this.toClient.writeTo(this.socket);
-      const db = this.db;
-      if (db && this.socket.writableNeedDrain) {
-        db.pause();
-        this.socket.once("drain", () => db.resume());
-      }
-    }
+    writeToClient(this.socket, this.toClient, this.state === "closed", this.db);
   }
 
   /** Ends the client connection; a borrowed database connection is cleaned up before anyone else gets it. */
@@ -998,7 +977,7 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner, Pro
       this.services.log.write("INFO", `[clientConnection=${this.id}] incomplete startup packet (from ${this.address})`);
     }
     clearTimeout(this.loginTimer);
-    this.flushAndEnd();
+    endClientSocket(this.socket, this.toClient);
     if (wasLoggedIn) {
       this.services.metrics.count("ClientConnectionsClosed");
       this.services.observer?.disconnected(this);
@@ -1011,14 +990,6 @@ export class ClientConnection implements FrameSink, DatabaseConnectionOwner, Pro
     // client only when it next reads or writes): cancel it first, as the backend's own client is gone.
     if (this.pending.length > 0) this.services.pool.cancelQuery(db);
     this.beginCleanup(db, previous === "pinned");
-  }
-
-  private flushAndEnd(): void {
-    if (this.socket.writable) {
-      if (!this.toClient.empty) this.toClient.writeTo(this.socket);
-      this.socket.end();
-    } else this.toClient.clear();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
   private beginCleanup(db: DatabaseConnection, wasPinned: boolean): void {
