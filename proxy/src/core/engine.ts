@@ -10,7 +10,7 @@
  */
 import type { Socket } from "node:net";
 import type { SecureContext } from "node:tls";
-import type { Engine as RulebookEngine, NotInspectedKind, RefusedConnections } from "@proxyfit/assessor";
+import { type Engine as RulebookEngine, type NotInspectedKind, type RefusedConnections, systemErrorReason } from "@proxyfit/assessor";
 import type { PinFinding, Rulebook } from "@proxyfit/assessor/rules";
 import type { UserCredential } from "./auth/credentials.js";
 import type { ProxySettings, TargetSettings } from "./config/settings.js";
@@ -142,4 +142,22 @@ export interface CoreServices<C extends PooledConnection> {
   readonly clients: Map<number, ProxyClient>;
   /** A clock updated a few times a second: cheap enough to read on every message. */
   readonly clock: { now: number };
+}
+
+/**
+ * What an engine's connectTarget reads on its first connection to the target: a refusal becomes the one-line
+ * start-up error naming the target, and the connection is closed after, whatever the reading does.
+ */
+export async function readFromTarget<C extends { close(): void }, T>(target: TargetSettings, open: () => Promise<C>, read: (first: C) => Promise<T>): Promise<T> {
+  let first: C;
+  try {
+    first = await open();
+  } catch (error) {
+    throw new Error(`cannot connect to the target ${target.host}:${target.port} as ${target.user}: ${systemErrorReason(error) ?? (error as Error).message}`);
+  }
+  try {
+    return await read(first);
+  } finally {
+    first.close();
+  }
 }

@@ -3,10 +3,9 @@
  * the database.
  */
 import type { Socket } from "node:net";
-import { systemErrorReason } from "@proxyfit/assessor";
 import type { UserCredential } from "../../core/auth/credentials.js";
 import type { ProxySettings, TargetSettings } from "../../core/config/settings.js";
-import type { CoreServices, Engine, EngineTarget, PooledConnection, ProxyClient } from "../../core/engine.js";
+import { type CoreServices, type Engine, type EngineTarget, type PooledConnection, type ProxyClient, readFromTarget } from "../../core/engine.js";
 import type { BorrowRequest, Pool } from "../../core/pool/pool.js";
 import { MysqlClientConnection } from "./client/client-connection.js";
 import type { MysqlClientServices } from "./client/services.js";
@@ -34,15 +33,8 @@ export const mysqlEngine: Engine = {
 
   async connectTarget(settings: ProxySettings, credential: UserCredential, timeoutMs: number): Promise<EngineTarget> {
     const { target } = settings;
-    let first: DatabaseConnection;
-    try {
-      first = await DatabaseConnection.open({ ...connectOptions(settings, timeoutMs), database: target.database, credential });
-    } catch (error) {
-      throw new Error(
-        `cannot connect to the target ${target.host}:${target.port} as ${target.user}: ${systemErrorReason(error) ?? (error as Error).message}`,
-      );
-    }
-    try {
+    const open = () => DatabaseConnection.open({ ...connectOptions(settings, timeoutMs), database: target.database, credential });
+    return readFromTarget(target, open, async (first) => {
       const maxConnections = Number((await first.run("SELECT @@max_connections"))[0]?.[0]);
       const collations = new Map<number, ReadonlyMap<string, string>>();
       for (const [id, charset, collation] of await first.run(COLLATIONS_QUERY)) {
@@ -58,9 +50,7 @@ export const mysqlEngine: Engine = {
         );
       }
       return new MysqlTarget(settings, maxConnections, first.serverVersion, collations, first.neutral.variables);
-    } finally {
-      first.close();
-    }
+    });
   },
 };
 

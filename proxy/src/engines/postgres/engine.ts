@@ -2,11 +2,10 @@
  * The PostgreSQL engine: `postgres://` and `postgresql://` targets, protocol 3.0 toward clients and the database.
  */
 import type { Socket } from "node:net";
-import { systemErrorReason } from "@proxyfit/assessor";
 import type { UserCredential } from "../../core/auth/credentials.js";
 import type { TargetSettings } from "../../core/config/settings.js";
 import type { ProxySettings } from "../../core/config/index.js";
-import type { CoreServices, Engine, EngineTarget, PooledConnection, ProxyClient } from "../../core/engine.js";
+import { type CoreServices, type Engine, type EngineTarget, type PooledConnection, type ProxyClient, readFromTarget } from "../../core/engine.js";
 import type { BorrowRequest, Pool } from "../../core/pool/pool.js";
 import { CLIENT_AUTH_METHODS } from "./auth/index.js";
 import { ClientConnection } from "./client/client-connection.js";
@@ -38,20 +37,14 @@ export const postgresEngine: Engine = {
 
   async connectTarget(settings: ProxySettings, credential: UserCredential, timeoutMs: number): Promise<EngineTarget> {
     const { target } = settings;
-    let first: DatabaseConnection;
-    try {
-      first = await DatabaseConnection.open({ ...connectOptions(settings, timeoutMs), database: target.database, credential });
-    } catch (error) {
-      throw new Error(
-        `cannot connect to the target ${target.host}:${target.port} as ${target.user}: ${systemErrorReason(error) ?? (error as Error).message}`,
-      );
-    }
-    const maxConnections = Number(await first.run("SHOW max_connections"));
-    const functions = parseFunctionCatalog(await first.run(FUNCTION_CATALOG_QUERY));
-    // The first connection's parameters greet the target user's first clients without opening another.
-    const welcomeCache = new Map([[welcomeKey(target), first.neutralParameters]]);
-    first.close();
-    return new PostgresTarget(settings, maxConnections, functions, welcomeCache);
+    const open = () => DatabaseConnection.open({ ...connectOptions(settings, timeoutMs), database: target.database, credential });
+    return readFromTarget(target, open, async (first) => {
+      const maxConnections = Number(await first.run("SHOW max_connections"));
+      const functions = parseFunctionCatalog(await first.run(FUNCTION_CATALOG_QUERY));
+      // The first connection's parameters greet the target user's first clients without opening another.
+      const welcomeCache = new Map([[welcomeKey(target), first.neutralParameters]]);
+      return new PostgresTarget(settings, maxConnections, functions, welcomeCache);
+    });
   },
 };
 
