@@ -97,6 +97,8 @@ const recommendation: Recommendation = {
   engine_family: "POSTGRESQL",
   verdict: "rds-proxy",
   reasons: ["70% of sessions can share connections"],
+  evidence: [],
+  thin_evidence: [],
   target: { aurora: false, instance_class: "db.r6g.large", max_connections: 1700 },
   connection_pool_config: {
     max_connections_percent: 90,
