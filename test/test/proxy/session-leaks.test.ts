@@ -387,7 +387,7 @@ describe("the trial report", () => {
   test("the text and markdown formats list both", () => {
     const text = renderText(report!);
     expect(text).toContain(`2 connections refused (startup_options): ${OPTIONS_REFUSED}`);
-    expect(text).toContain("not inspected (call): 2 statements in 1 sessions");
+    expect(text).toContain("not inspected (call): 2 statements in 1 session;");
     const markdown = renderMarkdown(report!);
     expect(markdown).toContain("## Seen only by the trial proxy");
     expect(markdown).toContain("| Not inspected (`call`) | 2 | 1 | call leak_noop() |");

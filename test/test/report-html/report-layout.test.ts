@@ -19,7 +19,7 @@ let sample: Report;
 
 beforeAll(async () => {
   chromium = await launchChromium();
-  sample = await assess([await fileInput(join(SAMPLES, "postgresql.log"))], { instanceClass: "db.t3.micro" });
+  sample = await assess([await fileInput(join(SAMPLES, "postgresql.log.gz"))], { instanceClass: "db.t3.micro" });
   await mkdir(SCREENSHOT_DIR, { recursive: true });
 });
 
